@@ -1,0 +1,434 @@
+/*
+ * tipline-fcgi: the FastCGI responder that takes reports. The parent
+ * checks everything once (config, recipients, secret, templates,
+ * database), then supervises a pool of workers: each accepts on the
+ * shared listening socket, answers one request at a time, and is
+ * restarted if it dies. SIGTERM or SIGINT: workers finish the request in
+ * hand and exit; the parent waits for them, then exits.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <sodium.h>
+
+#include "keyfile.h"
+#include "record.h"
+#include "serve.h"
+
+#define DEFAULT_CONFIG	"/etc/tipline/tipline.conf"
+#define DRAIN_SECONDS	10
+
+static volatile sig_atomic_t stop;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: tipline-fcgi [--config FILE] [--listen unix:PATH] "
+	    "[--workers N]\n       tipline-fcgi --check [--config FILE]\n");
+}
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+set_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: interrupt accept */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static uint64_t
+now_seconds(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static int
+load_config(const char *path, int explicit, struct config *cfg)
+{
+	char *text, err[256];
+	size_t n, line;
+
+	config_defaults(cfg);
+	if (keyfile_slurp(path, MAX_CONFIG, &text, &n) != KF_OK) {
+		if (!explicit && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "tipline-fcgi: error: cannot read config %s: "
+		    "%s\n", path, strerror(errno));
+		return -1;
+	}
+	line = config_parse(text, n, cfg, err, sizeof(err));
+	free(text);
+	if (line != 0) {
+		fprintf(stderr, "tipline-fcgi: error: %s:%zu: %s\n", path, line,
+		    err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_recipients(const char *path, struct recipients *rc)
+{
+	enum kf_err e;
+	char *text;
+	size_t n, line = 0;
+
+	if ((e = keyfile_slurp(path, MAX_KEYFILE, &text, &n)) == KF_OK) {
+		e = keyfile_parse_public(text, n, rc, &line);
+		sodium_memzero(text, n);	/* it may hold a secret key */
+		free(text);
+	}
+	if (e == KF_OK)
+		return 0;
+	if (line > 0)
+		fprintf(stderr, "tipline-fcgi: error: recipients file %s:%zu: "
+		    "%s\n", path, line, keyfile_strerror(e));
+	else
+		fprintf(stderr, "tipline-fcgi: error: recipients file %s: %s\n"
+		    "tipline-fcgi: hint: put the secretariat's public key there "
+		    "(tipline keygen writes one; tipline pubkey prints it)\n",
+		    path, e == KF_E_IO ? strerror(errno) : keyfile_strerror(e));
+	return -1;
+}
+
+/* The listening socket: from --listen, from systemd (LISTEN_FDS, fd 3),
+ * or fd 0 as spawn-fcgi passes it. */
+static int
+open_listener(const char *listen)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct stat st;
+	int fd;
+
+	if (listen != NULL) {
+		if (strncmp(listen, "unix:", 5) != 0 || listen[5] != '/') {
+			fprintf(stderr, "tipline-fcgi: error: --listen takes "
+			    "unix:/absolute/path\n");
+			return -1;
+		}
+		if (stat(listen + 5, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(listen + 5);	/* stale from a past run */
+		if ((fd = FCGX_OpenSocket(listen + 5, 128)) < 0)
+			fprintf(stderr, "tipline-fcgi: error: cannot listen on "
+			    "%s: %s\n", listen + 5, strerror(errno));
+		return fd;
+	}
+	if (pid != NULL && fds != NULL && atol(pid) == (long)getpid() &&
+	    strcmp(fds, "1") == 0)
+		return 3;
+	if (fstat(0, &st) == 0 && S_ISSOCK(st.st_mode))
+		return 0;
+	fprintf(stderr, "tipline-fcgi: error: no listening socket on fd 0\n"
+	    "tipline-fcgi: hint: use --listen unix:PATH, or start it under "
+	    "spawn-fcgi or systemd socket activation\n");
+	return -1;
+}
+
+static int
+fcgi_read(void *io, char *buf, int n)
+{
+	return FCGX_GetStr(buf, n, (FCGX_Stream *)io);
+}
+
+static const char *
+route_name(const char *p)
+{
+	if (p == NULL)
+		return "other";
+	if (strcmp(p, "/") == 0 || strcmp(p, "/submit") == 0 ||
+	    strcmp(p, "/received") == 0)
+		return p;
+	return "other";
+}
+
+static void
+handle(struct ctx *c, FCGX_Request *fr)
+{
+	struct buf out;
+	struct req rq;
+	int status;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+	rq.path = FCGX_GetParam("DOCUMENT_URI", fr->envp);
+	if (rq.path == NULL)
+		rq.path = FCGX_GetParam("SCRIPT_NAME", fr->envp);
+	rq.query = FCGX_GetParam("QUERY_STRING", fr->envp);
+	rq.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+	rq.content_length = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	rq.read = fcgi_read;
+	rq.io = fr->in;
+	buf_init(&out, 0);
+	status = serve(c, &rq, &out);
+	if (out.failed)
+		FCGX_PutS("Status: 500 Internal Server Error\r\n"
+		    "Content-Type: text/plain\r\n\r\nInternal error.\n", fr->out);
+	else
+		FCGX_PutStr(out.p, (int)out.len, fr->out);
+	buf_free(&out);
+	/* One line, no client data: the status and which route. */
+	if (status >= 500 || out.failed)
+		fprintf(stderr, "tipline-fcgi[%ld]: %d %s\n", (long)getpid(),
+		    status, route_name(rq.path));
+}
+
+/* A worker. Signals are blocked while a request is in hand so that it
+ * is finished, not cut; they are delivered (and stop the loop) while
+ * the worker waits in accept. */
+static int
+worker(struct ctx *c, int lfd)
+{
+	FCGX_Request fr;
+	sigset_t term, old;
+	char err[512];
+
+	set_signals();
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	if ((c->store = store_open(c->cfg->database, c->cfg->busy_timeout_ms,
+	    1, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "tipline-fcgi: error: %s\n", err);
+		return 1;
+	}
+	FCGX_Init();
+	FCGX_InitRequest(&fr, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!stop) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (stop)
+				break;
+			if (errno != EINTR)
+				usleep(100 * 1000);	/* no busy loop */
+			continue;
+		}
+		sigprocmask(SIG_BLOCK, &term, &old);
+		handle(c, &fr);
+		FCGX_Finish_r(&fr);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+	store_close(c->store);
+	return 0;
+}
+
+struct pool {
+	int	n;
+	pid_t	pid[MAX_WORKERS];
+	time_t	started[MAX_WORKERS];
+};
+
+static void
+spawn(struct pool *p, int i, struct ctx *c, int lfd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(worker(c, lfd));
+	if (pid < 0)
+		fprintf(stderr, "tipline-fcgi: fork: %s\n", strerror(errno));
+	p->pid[i] = pid > 0 ? pid : 0;
+	p->started[i] = time(NULL);
+}
+
+/* Restarts workers that die; a worker that dies within a second of its
+ * start is restarted after a pause, so a crash loop does not spin. */
+static void
+supervise(struct pool *p, struct ctx *c, int lfd)
+{
+	pid_t pid;
+	int i, st;
+
+	while (!stop) {
+		pid = waitpid(-1, &st, 0);
+		if (pid < 0) {
+			if (errno == ECHILD)
+				sleep(1);
+			goto respawn;
+		}
+		for (i = 0; i < p->n; i++)
+			if (p->pid[i] == pid)
+				p->pid[i] = 0;
+		if (!stop)
+			fprintf(stderr, "tipline-fcgi: worker %ld %s %d; "
+			    "restarting it\n", (long)pid, WIFSIGNALED(st) ?
+			    "killed by signal" : "exited with status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+respawn:
+		for (i = 0; i < p->n && !stop; i++) {
+			if (p->pid[i] != 0)
+				continue;
+			if (time(NULL) - p->started[i] < 1)
+				sleep(1);
+			if (!stop)
+				spawn(p, i, c, lfd);
+		}
+	}
+}
+
+static void
+alarm_noop(int sig)
+{
+	(void)sig;
+}
+
+/* Asks every worker to finish and waits; kills what is left after
+ * DRAIN_SECONDS. */
+static void
+drain(struct pool *p)
+{
+	struct sigaction sa;
+	int i, left;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = alarm_noop;
+	sigaction(SIGALRM, &sa, NULL);
+	for (i = 0; i < p->n; i++)
+		if (p->pid[i] > 0)
+			kill(p->pid[i], SIGTERM);
+	alarm(DRAIN_SECONDS);
+	for (;;) {
+		for (i = 0, left = 0; i < p->n; i++)
+			left += p->pid[i] > 0;
+		if (left == 0)
+			break;
+		if (waitpid(-1, NULL, 0) < 0 && errno == EINTR) {
+			for (i = 0; i < p->n; i++)
+				if (p->pid[i] > 0)
+					kill(p->pid[i], SIGKILL);
+			continue;
+		}
+		for (i = 0; i < p->n; i++)
+			if (p->pid[i] > 0 && waitpid(p->pid[i], NULL,
+			    WNOHANG) != 0)
+				p->pid[i] = 0;
+	}
+	alarm(0);
+}
+
+struct opts {
+	const char	*config, *listen;
+	int		 workers, check;
+};
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") ==
+		    0) {
+			usage(stdout);
+			exit(0);
+		} else if (strcmp(argv[i], "--check") == 0)
+			o->check = 1;
+		else if (i + 1 < argc && strcmp(argv[i], "--config") == 0)
+			o->config = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--listen") == 0)
+			o->listen = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--workers") == 0) {
+			o->workers = atoi(argv[++i]);
+			if (o->workers < 1 || o->workers > MAX_WORKERS) {
+				fprintf(stderr, "tipline-fcgi: error: --workers "
+				    "takes 1 to %d\n", MAX_WORKERS);
+				return -1;
+			}
+		} else {
+			usage(stderr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Everything a worker needs, checked once before any worker starts, so
+ * that a mistake stops start-up with one clear message. */
+static int
+prepare(struct ctx *c, struct config *cfg, const struct opts *o)
+{
+	char err[512];
+	struct store *st;
+
+	if (load_config(o->config ? o->config : DEFAULT_CONFIG,
+	    o->config != NULL, cfg) != 0)
+		return -1;
+	if (o->workers > 0)
+		cfg->workers = o->workers;
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->now = now_seconds;
+	if (load_recipients(cfg->recipients, &c->rcpt) != 0)
+		return -1;
+	if (secret_load_or_create(cfg->secret, c->secret, err,
+	    sizeof(err)) != 0 || page_load(&c->tmpl, cfg->templates, err,
+	    sizeof(err)) != 0)
+		goto fail;
+	if ((st = store_open(cfg->database, cfg->busy_timeout_ms, 1,
+	    err, sizeof(err))) == NULL)
+		goto fail;
+	store_close(st);
+	return 0;
+fail:
+	fprintf(stderr, "tipline-fcgi: error: %s\n", err);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct config cfg;
+	static struct ctx c;
+	struct pool p;
+	struct opts o;
+	struct rlimit rl = { 0, 0 };
+	int lfd, i;
+
+	setrlimit(RLIMIT_CORE, &rl);	/* no core dumps of report text */
+	if (parse_args(argc, argv, &o) != 0)
+		return 2;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "tipline-fcgi: error: libsodium failed\n");
+		return 1;
+	}
+	record_init();
+	umask(077);
+	if (prepare(&c, &cfg, &o) != 0)
+		return 1;
+	if (o.check) {
+		printf("tipline-fcgi: configuration ok\n");
+		return 0;
+	}
+	if ((lfd = open_listener(o.listen)) < 0)
+		return 1;
+	set_signals();
+	memset(&p, 0, sizeof(p));
+	p.n = cfg.workers;
+	for (i = 0; i < p.n; i++)
+		spawn(&p, i, &c, lfd);
+	supervise(&p, &c, lfd);
+	drain(&p);
+	if (o.listen != NULL)
+		unlink(o.listen + 5);
+	return 0;
+}

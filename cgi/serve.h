@@ -1,0 +1,43 @@
+/*
+ * Request handling, independent of libfcgi: a request is its method,
+ * path, query, content headers and a function that reads the body; the
+ * response is built whole in a buffer. cgi/main.c connects this to
+ * FastCGI; tests and the fuzzer can call it directly.
+ */
+#ifndef TIPLINE_SERVE_H
+#define TIPLINE_SERVE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "page.h"
+#include "store.h"
+#include "token.h"
+
+struct ctx {
+	const struct config	*cfg;
+	struct templates	 tmpl;
+	struct recipients	 rcpt;
+	unsigned char		 secret[TOKEN_KEY];
+	struct store		*store;
+	uint64_t		 (*now)(void);	/* seconds; tests replace it */
+};
+
+struct req {
+	const char	*method;
+	const char	*path;
+	const char	*query;
+	const char	*content_type;
+	const char	*content_length;
+	/* Reads up to n bytes of body; returns the count, 0 at the end. */
+	int		 (*read)(void *io, char *buf, int n);
+	void		*io;
+};
+
+/* Handles one request; out gets a complete CGI response (RFC 3875
+ * section 6: Status and other headers, a blank line, the body). The
+ * return value is the HTTP status, for the caller's log line. */
+int	serve(struct ctx *, const struct req *, struct buf *out);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * Keys and passphrases for the CLI: keygen, pubkey, unlocking the
+ * secret key, and reading a passphrase from a file or from the terminal
+ * with echo off. Passphrases live in sodium_malloc'd memory only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "limits.h"
+
+/* Argon2id cost for new key files: libsodium's "moderate" (256 MiB,
+ * about a second): unlocking is rare, guessing must be expensive. */
+#define KEY_OPSLIMIT	crypto_pwhash_OPSLIMIT_MODERATE
+#define KEY_MEMLIMIT	crypto_pwhash_MEMLIMIT_MODERATE
+
+/* Reads one line from fd into p (capacity MAX_PASSPHRASE + 1). */
+static size_t
+read_line(int fd, char *p)
+{
+	size_t n = 0;
+	char ch;
+
+	while (n <= MAX_PASSPHRASE && read(fd, &ch, 1) == 1 && ch != '\n')
+		p[n++] = ch;
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (n > MAX_PASSPHRASE)
+		die("passphrase longer than %d bytes", MAX_PASSPHRASE);
+	p[n] = '\0';
+	return n;
+}
+
+static size_t
+ask(const char *prompt, char *p)
+{
+	struct termios old, noecho;
+	size_t n;
+	int fd;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0) {
+		hint("no terminal to ask for the passphrase; use "
+		    "--passphrase-file FILE or TIPLINE_PASSPHRASE_FILE");
+		die("cannot read a passphrase");
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0 || tcgetattr(fd, &old) != 0)
+		die("cannot use the terminal: %s", strerror(errno));
+	noecho = old;
+	noecho.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fd, TCSAFLUSH, &noecho);
+	n = read_line(fd, p);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		n = 0;
+	close(fd);
+	return n;
+}
+
+char *
+passphrase_get(const struct opts *o, int confirm, size_t *len)
+{
+	const char *file = o->passfile ? o->passfile :
+	    getenv("TIPLINE_PASSPHRASE_FILE");
+	char *p, *again;
+	int fd;
+
+	if ((p = sodium_malloc(MAX_PASSPHRASE + 2)) == NULL)
+		die("out of memory");
+	if (file != NULL) {
+		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+			die("cannot read passphrase file %s: %s", file,
+			    strerror(errno));
+		*len = read_line(fd, p);
+		close(fd);
+	} else {
+		*len = ask("Passphrase: ", p);
+		if (confirm) {
+			if ((again = sodium_malloc(MAX_PASSPHRASE + 2)) == NULL)
+				die("out of memory");
+			if (ask("Passphrase (again): ", again) != *len ||
+			    sodium_memcmp(p, again, *len) != 0)
+				die("the passphrases differ");
+			sodium_free(again);
+		}
+	}
+	if (*len < MIN_PASSPHRASE)
+		die("empty passphrase");
+	return p;
+}
+
+static const char *
+key_path(const struct opts *o)
+{
+	const char *k = o->key ? o->key : getenv("TIPLINE_KEY");
+
+	if (k == NULL) {
+		hint("give the secret key with --key FILE or TIPLINE_KEY");
+		die("no secret key");
+	}
+	return k;
+}
+
+void
+key_unlock(const struct opts *o, struct seckey *key)
+{
+	const char *path = key_path(o);
+	struct secfile sf;
+	struct stat st;
+	enum kf_err e;
+	char *text, *pass;
+	size_t n, line, plen;
+
+	if ((e = keyfile_slurp(path, MAX_KEYFILE, &text, &n)) != KF_OK)
+		die("%s: %s", path, keyfile_strerror(e));
+	e = keyfile_parse_secret(text, n, &sf, &line);
+	sodium_memzero(text, n);
+	free(text);
+	if (e != KF_OK)
+		die("%s:%zu: %s", path, line, e == KF_E_FORMAT ? "not a "
+		    "tipline secret key file" : keyfile_strerror(e));
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		warnx_("%s is readable by others; chmod 600 it", path);
+	pass = passphrase_get(o, 0, &plen);
+	e = keyfile_unlock(&sf, pass, plen, key);
+	sodium_free(pass);
+	if (e != KF_OK)
+		die("%s: %s", path, keyfile_strerror(e));
+}
+
+int
+cmd_keygen(struct opts *o)
+{
+	const char *base = o->out ? o->out : "tipline";
+	char sk[4096], pk[4096], *pass;
+	size_t plen;
+	enum kf_err e;
+
+	snprintf(sk, sizeof(sk), "%s.key", base);
+	snprintf(pk, sizeof(pk), "%s.pub", base);
+	if (access(sk, F_OK) == 0 || access(pk, F_OK) == 0)
+		die("%s or %s exists; refusing to overwrite a key", sk, pk);
+	pass = passphrase_get(o, 1, &plen);
+	e = keyfile_create(sk, pk, pass, plen, KEY_OPSLIMIT, KEY_MEMLIMIT);
+	sodium_free(pass);
+	if (e != KF_OK)
+		die("cannot create %s and %s: %s", sk, pk, keyfile_strerror(e));
+	fprintf(stderr, "tipline: secret key: %s (keep it off the server, "
+	    "with its passphrase)\ntipline: public key: %s (install it as "
+	    "the server's recipients file)\n", sk, pk);
+	return 0;
+}
+
+int
+cmd_pubkey(struct opts *o)
+{
+	struct seckey key;
+	char line[128];
+
+	key_unlock(o, &key);
+	keyfile_format_public(&key.pub, line, sizeof(line));
+	keyfile_lock(&key);
+	printf("%s\n", line);
+	return 0;
+}

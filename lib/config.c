@@ -1,0 +1,157 @@
+/*
+ * Configuration parsing. Strict: an unknown key, a missing '=', an empty
+ * value or a number out of range stops start-up with the line number,
+ * because a typo in a security setting must not be silently ignored.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "limits.h"
+
+#ifndef TIPLINE_DATADIR
+#define TIPLINE_DATADIR "/usr/local/share/tipline"
+#endif
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->database, sizeof(c->database), "/var/lib/tipline/tips.db");
+	snprintf(c->recipients, sizeof(c->recipients),
+	    "/etc/tipline/recipients");
+	snprintf(c->secret, sizeof(c->secret),
+	    "/var/lib/tipline/server.secret");
+	snprintf(c->templates, sizeof(c->templates), "%s/html",
+	    TIPLINE_DATADIR);
+	c->workers = 2;
+	c->token_min_age = 3;
+	c->token_max_age = 24 * 3600;
+	c->busy_timeout_ms = 5000;
+}
+
+struct key {
+	const char	*name;
+	char		*path;		/* a path value, or */
+	long		*num;		/* a long value, or */
+	int		*inum;		/* an int value */
+	long		 min, max;
+};
+
+static int
+set_value(const struct key *k, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	long x;
+
+	if (k->path != NULL) {
+		if (v[0] != '/' || strlen(v) >= CONFIG_PATH_MAX) {
+			snprintf(err, errlen, "'%s' must be an absolute path "
+			    "shorter than %d bytes", k->name, CONFIG_PATH_MAX);
+			return -1;
+		}
+		memcpy(k->path, v, strlen(v) + 1);
+		return 0;
+	}
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || x < k->min || x > k->max) {
+		snprintf(err, errlen, "'%s' must be a whole number from %ld "
+		    "to %ld", k->name, k->min, k->max);
+		return -1;
+	}
+	if (k->num != NULL)
+		*k->num = x;
+	else
+		*k->inum = (int)x;
+	return 0;
+}
+
+/* Splits "key = value" in place; trims blanks. */
+static int
+split(char *line, char **key, char **val)
+{
+	char *eq = strchr(line, '='), *e;
+
+	if (eq == NULL)
+		return -1;
+	*eq = '\0';
+	*key = line + strspn(line, " \t");
+	for (e = eq; e > *key && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		e[-1] = '\0';
+	*val = eq + 1 + strspn(eq + 1, " \t");
+	for (e = *val + strlen(*val); e > *val && (e[-1] == ' ' ||
+	    e[-1] == '\t' || e[-1] == '\r'); e--)
+		e[-1] = '\0';
+	return **key == '\0' || **val == '\0' ? -1 : 0;
+}
+
+static int
+parse_line(char *line, const struct key *keys, char *err, size_t errlen)
+{
+	char *k, *v, *s = line + strspn(line, " \t\r");
+	size_t i;
+
+	if (*s == '\0' || *s == '#')
+		return 0;
+	if (split(s, &k, &v) != 0) {
+		snprintf(err, errlen, "expected 'key = value'");
+		return -1;
+	}
+	for (i = 0; keys[i].name != NULL; i++)
+		if (strcmp(keys[i].name, k) == 0)
+			return set_value(&keys[i], v, err, errlen);
+	snprintf(err, errlen, "unknown key (known: database, recipients, "
+	    "secret, templates, workers, token_min_age, token_max_age, "
+	    "busy_timeout_ms)");
+	return -1;
+}
+
+size_t
+config_parse(const char *text, size_t n, struct config *c, char *err,
+    size_t errlen)
+{
+	const struct key keys[] = {
+		{ "database", c->database, NULL, NULL, 0, 0 },
+		{ "recipients", c->recipients, NULL, NULL, 0, 0 },
+		{ "secret", c->secret, NULL, NULL, 0, 0 },
+		{ "templates", c->templates, NULL, NULL, 0, 0 },
+		{ "workers", NULL, NULL, &c->workers, 1, MAX_WORKERS },
+		{ "token_min_age", NULL, &c->token_min_age, NULL, 0, 3600 },
+		{ "token_max_age", NULL, &c->token_max_age, NULL, 60,
+		  7 * 24 * 3600 },
+		{ "busy_timeout_ms", NULL, NULL, &c->busy_timeout_ms, 0,
+		  60000 },
+		{ NULL, NULL, NULL, NULL, 0, 0 }
+	};
+	char line[MAX_LINE + 1];
+	size_t pos = 0, lineno = 0, len;
+	const char *nl;
+
+	if (n > MAX_CONFIG) {
+		snprintf(err, errlen, "file larger than %d bytes", MAX_CONFIG);
+		return 1;
+	}
+	while (pos < n) {
+		lineno++;
+		nl = memchr(text + pos, '\n', n - pos);
+		len = nl ? (size_t)(nl - (text + pos)) : n - pos;
+		if (len > MAX_LINE || memchr(text + pos, '\0', len) != NULL) {
+			snprintf(err, errlen, "line too long or holds a NUL");
+			return lineno;
+		}
+		memcpy(line, text + pos, len);
+		line[len] = '\0';
+		pos += len + 1;
+		if (parse_line(line, keys, err, errlen) != 0)
+			return lineno;
+	}
+	if (c->token_min_age >= c->token_max_age) {
+		snprintf(err, errlen, "token_min_age must be below "
+		    "token_max_age");
+		return lineno ? lineno : 1;
+	}
+	return 0;
+}

@@ -1,0 +1,30 @@
+/*
+ * tipline-fcgi's configuration file: "key = value" lines, '#' comments.
+ * Every key has a default; deploy/tipline.conf documents each one.
+ * config_parse is pure so that the fuzzer can call it.
+ */
+#ifndef TIPLINE_CONFIG_H
+#define TIPLINE_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_PATH_MAX 1024
+
+struct config {
+	char	database[CONFIG_PATH_MAX];
+	char	recipients[CONFIG_PATH_MAX];
+	char	secret[CONFIG_PATH_MAX];
+	char	templates[CONFIG_PATH_MAX];
+	int	workers;
+	long	token_min_age;		/* seconds */
+	long	token_max_age;		/* seconds */
+	int	busy_timeout_ms;
+};
+
+void	config_defaults(struct config *);
+/* 0 on success; else the 1-based number of the bad line, with a message
+ * (naming the fix) in err. */
+size_t	config_parse(const char *text, size_t n, struct config *, char *err,
+	    size_t errlen);
+
+#endif

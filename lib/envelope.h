@@ -1,0 +1,54 @@
+/*
+ * Envelope v1: a report encrypted so that only the recipients' secret
+ * keys open it. Byte layout in docs/FORMATS.md. The server seals; only
+ * the CLI opens.
+ */
+#ifndef TIPLINE_ENVELOPE_H
+#define TIPLINE_ENVELOPE_H
+
+#include <stddef.h>
+
+#include "limits.h"
+
+#define ENV_MAGIC	"TLEV"
+#define ENV_VERSION	1
+#define KEY_ID_BYTES	8
+#define PK_BYTES	32	/* crypto_box_PUBLICKEYBYTES */
+#define SK_BYTES	32	/* crypto_box_SECRETKEYBYTES */
+#define CK_BYTES	32	/* the content key */
+#define STANZA_BYTES	(KEY_ID_BYTES + 48 + CK_BYTES)
+#define ENV_HEADER	6	/* magic, version, recipient count */
+#define ENV_NONCE	24
+
+struct pubkey {
+	unsigned char	pk[PK_BYTES];
+	unsigned char	id[KEY_ID_BYTES];
+};
+
+struct recipients {
+	size_t		n;
+	struct pubkey	k[MAX_RECIPIENTS];
+};
+
+enum env_err {
+	ENV_OK = 0,
+	ENV_E_FORMAT,		/* truncated, wrong magic or version */
+	ENV_E_NOKEY,		/* not sealed to this key */
+	ENV_E_AUTH,		/* tampered, swapped or wrong key */
+	ENV_E_NOMEM,
+};
+
+void		key_id(const unsigned char pk[PK_BYTES],
+		    unsigned char id[KEY_ID_BYTES]);
+int		envelope_seal(const struct recipients *, const char *ref,
+		    const unsigned char *pt, size_t ptlen,
+		    unsigned char **out, size_t *outlen);
+/* On success *pt is sodium_malloc'd (free with sodium_free) and
+ * NUL-terminated after *ptlen bytes. */
+enum env_err	envelope_open(const unsigned char *env, size_t n,
+		    const char *ref, const unsigned char pk[PK_BYTES],
+		    const unsigned char sk[SK_BYTES], unsigned char **pt,
+		    size_t *ptlen);
+const char	*envelope_strerror(enum env_err);
+
+#endif

@@ -1,0 +1,360 @@
+/*
+ * Key files. The secret key is encrypted with XChaCha20-Poly1305 under a
+ * key that Argon2id (crypto_pwhash) derives from the passphrase; salt and
+ * cost live in the file. Layout in docs/FORMATS.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "keyfile.h"
+#include "limits.h"
+
+_Static_assert(SK_SALT == crypto_pwhash_SALTBYTES, "salt size");
+
+#define SK_AD_LEN	(5 + KEY_ID_BYTES)
+
+/* Next line of text[*pos..n) into *line and *len, without '\n' or a final
+ * '\r'. Returns 0 at the end, -1 on a line over MAX_LINE. */
+static int
+next_line(const char *text, size_t n, size_t *pos, const char **line,
+    size_t *len)
+{
+	const char *s = text + *pos, *nl;
+
+	if (*pos >= n)
+		return 0;
+	nl = memchr(s, '\n', n - *pos);
+	*len = nl ? (size_t)(nl - s) : n - *pos;
+	*pos += *len + (nl != NULL);
+	*line = s;
+	if (*len > 0 && s[*len - 1] == '\r')
+		(*len)--;
+	return *len > MAX_LINE ? -1 : 1;
+}
+
+static int
+is_blank_or_comment(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	return i == n || s[i] == '#';
+}
+
+/* Parses "TAG <16 hex> <base64 of exactly binlen bytes>". */
+static enum kf_err
+parse_key_line(const char *s, size_t n, const char *tag,
+    unsigned char id[KEY_ID_BYTES], unsigned char *bin, size_t binlen)
+{
+	size_t tl = strlen(tag), got;
+	const char *p = s + tl + 1;
+
+	if (n < tl + 1 + 2 * KEY_ID_BYTES + 2 || memcmp(s, tag, tl) != 0 ||
+	    s[tl] != ' ' || p[2 * KEY_ID_BYTES] != ' ')
+		return KF_E_FORMAT;
+	if (sodium_hex2bin(id, KEY_ID_BYTES, p, 2 * KEY_ID_BYTES, NULL, &got,
+	    NULL) != 0 || got != KEY_ID_BYTES)
+		return KF_E_FORMAT;
+	p += 2 * KEY_ID_BYTES + 1;
+	if (sodium_base642bin(bin, binlen, p, (size_t)(s + n - p), NULL, &got,
+	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || got != binlen)
+		return KF_E_FORMAT;
+	return KF_OK;
+}
+
+enum kf_err
+keyfile_parse_public(const char *text, size_t n, struct recipients *rc,
+    size_t *lineno)
+{
+	unsigned char id[KEY_ID_BYTES];
+	struct pubkey *k;
+	const char *s;
+	size_t pos = 0, len;
+	int r;
+
+	memset(rc, 0, sizeof(*rc));
+	*lineno = 0;
+	while ((r = next_line(text, n, &pos, &s, &len)) != 0) {
+		(*lineno)++;
+		if (r < 0)
+			return KF_E_FORMAT;
+		if (is_blank_or_comment(s, len))
+			continue;
+		if (len >= strlen(SK_TAG) && memcmp(s, SK_TAG,
+		    strlen(SK_TAG)) == 0)
+			return KF_E_SECRET;
+		if (rc->n == MAX_RECIPIENTS)
+			return KF_E_TOO_MANY;
+		k = &rc->k[rc->n];
+		if (parse_key_line(s, len, PK_TAG, k->id, k->pk, PK_BYTES) !=
+		    KF_OK)
+			return KF_E_FORMAT;
+		key_id(k->pk, id);
+		if (sodium_memcmp(id, k->id, KEY_ID_BYTES) != 0)
+			return KF_E_KEYID;
+		rc->n++;
+	}
+	return rc->n == 0 ? KF_E_EMPTY : KF_OK;
+}
+
+enum kf_err
+keyfile_parse_secret(const char *text, size_t n, struct secfile *sf,
+    size_t *lineno)
+{
+	const char *s;
+	size_t pos = 0, len;
+	int r;
+
+	*lineno = 0;
+	while ((r = next_line(text, n, &pos, &s, &len)) != 0) {
+		(*lineno)++;
+		if (r < 0)
+			return KF_E_FORMAT;
+		if (is_blank_or_comment(s, len))
+			continue;
+		return parse_key_line(s, len, SK_TAG, sf->id, sf->blob,
+		    SK_BLOB);
+	}
+	return KF_E_EMPTY;
+}
+
+static void
+put_le64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t
+get_le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+make_sk_ad(unsigned char ad[SK_AD_LEN], const unsigned char *id)
+{
+	memcpy(ad, SK_TAG, 5);
+	memcpy(ad + 5, id, KEY_ID_BYTES);
+}
+
+enum kf_err
+keyfile_unlock(const struct secfile *sf, const char *pass, size_t passlen,
+    struct seckey *key)
+{
+	const unsigned char *salt = sf->blob, *nonce = sf->blob + 32;
+	uint64_t ops = get_le64(sf->blob + 16), mem = get_le64(sf->blob + 24);
+	unsigned char ad[SK_AD_LEN], *dk = NULL;
+	enum kf_err e = KF_E_LIMITS;
+
+	memset(key, 0, sizeof(*key));
+	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > MAX_PWHASH_OPSLIMIT ||
+	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > MAX_PWHASH_MEMLIMIT)
+		return e;
+	e = KF_E_NOMEM;
+	if ((dk = sodium_malloc(32)) == NULL ||
+	    (key->sk = sodium_malloc(SK_BYTES)) == NULL)
+		goto out;
+	if (crypto_pwhash(dk, 32, pass, passlen, salt, ops, (size_t)mem,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0)
+		goto out;
+	make_sk_ad(ad, sf->id);
+	e = KF_E_PASSPHRASE;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(key->sk, NULL, NULL,
+	    nonce + 24, SK_BYTES + 16, ad, sizeof(ad), nonce, dk) != 0)
+		goto out;
+	crypto_scalarmult_base(key->pub.pk, key->sk);
+	key_id(key->pub.pk, key->pub.id);
+	e = sodium_memcmp(key->pub.id, sf->id, KEY_ID_BYTES) == 0 ? KF_OK :
+	    KF_E_KEYID;
+out:
+	sodium_free(dk);
+	if (e != KF_OK)
+		keyfile_lock(key);
+	return e;
+}
+
+void
+keyfile_lock(struct seckey *key)
+{
+	sodium_free(key->sk);	/* wipes before freeing */
+	key->sk = NULL;
+}
+
+enum kf_err
+keyfile_slurp(const char *path, size_t max, char **buf, size_t *n)
+{
+	FILE *f;
+	char *b;
+	size_t got;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return KF_E_IO;
+	if ((b = malloc(max + 2)) == NULL) {
+		fclose(f);
+		return KF_E_NOMEM;
+	}
+	got = fread(b, 1, max + 1, f);
+	if (ferror(f) || got > max) {
+		fclose(f);
+		free(b);
+		return got > max ? KF_E_FORMAT : KF_E_IO;
+	}
+	fclose(f);
+	b[got] = '\0';
+	*buf = b;
+	*n = got;
+	return KF_OK;
+}
+
+void
+keyfile_format_public(const struct pubkey *k, char *out, size_t outlen)
+{
+	char hex[2 * KEY_ID_BYTES + 1];
+	char b64[sodium_base64_ENCODED_LEN(PK_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL)];
+
+	sodium_bin2hex(hex, sizeof(hex), k->id, KEY_ID_BYTES);
+	sodium_bin2base64(b64, sizeof(b64), k->pk, PK_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL);
+	snprintf(out, outlen, "%s %s %s", PK_TAG, hex, b64);
+}
+
+/* Writes text to a new file; never replaces an existing one. */
+static enum kf_err
+write_new(const char *path, mode_t mode, const char *text)
+{
+	size_t len = strlen(text), off = 0;
+	ssize_t w;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd < 0)
+		return errno == EEXIST ? KF_E_EXISTS : KF_E_IO;
+	while (off < len) {
+		if ((w = write(fd, text + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (off < len || fsync(fd) != 0 || close(fd) != 0) {
+		if (off < len)
+			close(fd);
+		unlink(path);
+		return KF_E_IO;
+	}
+	return KF_OK;
+}
+
+/* Encrypts sk into blob under a key derived from the passphrase. */
+static enum kf_err
+protect(const unsigned char *sk, const unsigned char id[KEY_ID_BYTES],
+    const char *pass, size_t passlen, uint64_t ops, size_t mem,
+    unsigned char blob[SK_BLOB])
+{
+	unsigned char ad[SK_AD_LEN], *dk;
+	enum kf_err e = KF_E_NOMEM;
+
+	if ((dk = sodium_malloc(32)) == NULL)
+		return e;
+	randombytes_buf(blob, SK_SALT);
+	put_le64(blob + 16, ops);
+	put_le64(blob + 24, mem);
+	randombytes_buf(blob + 32, 24);
+	if (crypto_pwhash(dk, 32, pass, passlen, blob, ops, mem,
+	    crypto_pwhash_ALG_ARGON2ID13) == 0) {
+		make_sk_ad(ad, id);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(blob + 56, NULL, sk,
+		    SK_BYTES, ad, sizeof(ad), NULL, blob + 32, dk);
+		e = KF_OK;
+	}
+	sodium_free(dk);
+	return e;
+}
+
+static void
+today(char out[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+enum kf_err
+keyfile_create(const char *skpath, const char *pkpath, const char *pass,
+    size_t passlen, uint64_t ops, size_t mem)
+{
+	struct pubkey pub;
+	unsigned char *sk, blob[SK_BLOB];
+	char pkline[128], hex[2 * KEY_ID_BYTES + 1], day[11];
+	char b64[sodium_base64_ENCODED_LEN(SK_BLOB,
+	    sodium_base64_VARIANT_ORIGINAL)], text[1024];
+	enum kf_err e;
+
+	if (access(skpath, F_OK) == 0 || access(pkpath, F_OK) == 0)
+		return KF_E_EXISTS;
+	if ((sk = sodium_malloc(SK_BYTES)) == NULL)
+		return KF_E_NOMEM;
+	crypto_box_keypair(pub.pk, sk);
+	key_id(pub.pk, pub.id);
+	e = protect(sk, pub.id, pass, passlen, ops, mem, blob);
+	sodium_free(sk);
+	if (e != KF_OK)
+		return e;
+	keyfile_format_public(&pub, pkline, sizeof(pkline));
+	sodium_bin2hex(hex, sizeof(hex), pub.id, KEY_ID_BYTES);
+	sodium_bin2base64(b64, sizeof(b64), blob, SK_BLOB,
+	    sodium_base64_VARIANT_ORIGINAL);
+	today(day);
+	snprintf(text, sizeof(text), "# tipline secret key, protected by a "
+	    "passphrase (Argon2id); keep it off the server\n# created %s\n"
+	    "# public key: %s\n%s %s %s\n", day, pkline, SK_TAG, hex, b64);
+	if ((e = write_new(skpath, 0600, text)) != KF_OK)
+		return e;
+	snprintf(text, sizeof(text), "# tipline public key; created %s\n"
+	    "%s\n", day, pkline);
+	if ((e = write_new(pkpath, 0644, text)) != KF_OK)
+		unlink(skpath);
+	sodium_memzero(text, sizeof(text));
+	return e;
+}
+
+const char *
+keyfile_strerror(enum kf_err e)
+{
+	switch (e) {
+	case KF_OK:		return "ok";
+	case KF_E_IO:		return strerror(errno);
+	case KF_E_FORMAT:	return "not a tipline key line";
+	case KF_E_SECRET:	return "this is a secret key; the server "
+				    "needs the public key (tipline pubkey)";
+	case KF_E_KEYID:	return "key id does not match the key";
+	case KF_E_EMPTY:	return "no key in the file";
+	case KF_E_TOO_MANY:	return "too many keys";
+	case KF_E_LIMITS:	return "key derivation cost out of bounds";
+	case KF_E_PASSPHRASE:	return "wrong passphrase (or damaged key file)";
+	case KF_E_NOMEM:	return "out of memory";
+	case KF_E_EXISTS:	return "file exists; refusing to overwrite it";
+	}
+	return "unknown error";
+}

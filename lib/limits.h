@@ -1,0 +1,40 @@
+/*
+ * Every bound tipline enforces, in one place. The program enforces these
+ * itself; nginx's limits (nginx/tipline-local.conf.in) are a second fence, not the first.
+ * Field lengths are in the field table (lib/fields.c) and in docs/FORMATS.md.
+ */
+#ifndef TIPLINE_LIMITS_H
+#define TIPLINE_LIMITS_H
+
+/* Largest POST body accepted. The description alone may be 10,000
+ * characters of up to 4 UTF-8 bytes each, up to 3 bytes per byte once
+ * percent-encoded: 120 KB. nginx's client_max_body_size must match. */
+#define MAX_BODY		(256 * 1024)
+#define MAX_FORM_PAIRS		64	/* name=value pairs in one body */
+#define MAX_FIELDS		32	/* entries in the field table */
+#define MAX_FIELD_NAME		32	/* bytes of a decoded field name */
+#define MAX_FIELD_BYTES		(4 * 10000) /* decoded bytes of one value */
+#define MAX_QUERY		1024	/* bytes of a query string we look at */
+
+/* Envelopes and records. */
+#define MAX_RECIPIENTS		16
+#define MAX_RECORD		(512 * 1024)	/* JSON record, before padding */
+#define MAX_ENVELOPE		(2 * 1024 * 1024)
+#define PAD_MIN_BUCKET		1024
+
+/* Key files and config files. */
+#define MAX_LINE		1024	/* one line of a key or config file */
+#define MAX_KEYFILE		(16 * 1024)
+#define MAX_CONFIG		(64 * 1024)
+#define MAX_PASSPHRASE		1024
+#define MIN_PASSPHRASE		1	/* the demo key uses "demo" */
+
+/* Argon2id cost read from a key file is capped so that a hostile file
+ * cannot make the CLI allocate unbounded memory. */
+#define MAX_PWHASH_OPSLIMIT	16ULL
+#define MAX_PWHASH_MEMLIMIT	(2ULL * 1024 * 1024 * 1024)
+
+/* Worker pool. */
+#define MAX_WORKERS		64
+
+#endif

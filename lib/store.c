@@ -1,0 +1,349 @@
+/*
+ * SQLite storage. Every write is one short IMMEDIATE transaction, so the
+ * CLI and the FastCGI workers share the file safely under WAL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+extern const char *const migrations[];
+extern const size_t nmigrations;
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*find_nonce, *ins_report, *ins_token;
+};
+
+static const char ref_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+void
+ref_make(char out[REF_LEN + 1])
+{
+	int i, o = 0;
+
+	memcpy(out, "TL-", 3);
+	o = 3;
+	for (i = 0; i < 8; i++) {
+		if (i == 4)
+			out[o++] = '-';
+		out[o++] = ref_alphabet[randombytes_uniform(32)];
+	}
+	out[o] = '\0';
+}
+
+int
+ref_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != REF_LEN || memcmp(s, "TL-", 3) != 0 || s[7] != '-')
+		return 0;
+	for (i = 3; i < REF_LEN; i++)
+		if (i != 7 && (s[i] == '\0' || strchr(ref_alphabet, s[i]) ==
+		    NULL))
+			return 0;
+	return 1;
+}
+
+static int
+exec(struct store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
+static int
+user_version(struct store *st, int *v)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL)) != SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Applies every migration the file lacks, each in its own transaction
+ * with its user_version bump, so a crash leaves a consistent version. */
+static int
+migrate(struct store *st, char *err, size_t errlen)
+{
+	char sql[64];
+	int v = -1, rc;
+
+	for (;;) {
+		if ((rc = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+			break;
+		if ((rc = user_version(st, &v)) != SQLITE_OK)
+			break;
+		if (v < 0 || (size_t)v > nmigrations) {
+			exec(st, "ROLLBACK");
+			snprintf(err, errlen, "database schema version %d is "
+			    "newer than this program knows (%zu); upgrade "
+			    "tipline", v, nmigrations);
+			return -1;
+		}
+		if ((size_t)v == nmigrations)
+			return exec(st, "COMMIT") == SQLITE_OK ? 0 : -1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((rc = exec(st, migrations[v])) != SQLITE_OK ||
+		    (rc = exec(st, sql)) != SQLITE_OK ||
+		    (rc = exec(st, "COMMIT")) != SQLITE_OK)
+			break;
+	}
+	snprintf(err, errlen, "cannot migrate database: %s",
+	    sqlite3_errmsg(st->db));
+	exec(st, "ROLLBACK");
+	return -1;
+}
+
+/* WAL needs a writable directory for its -wal and -shm files; SQLite
+ * quietly stays in rollback mode when it cannot switch. */
+static int
+is_wal(struct store *st)
+{
+	sqlite3_stmt *s;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		ok = sqlite3_stricmp((const char *)sqlite3_column_text(s, 0),
+		    "wal") == 0;
+	sqlite3_finalize(s);
+	return ok;
+}
+
+static int
+prepare(struct store *st)
+{
+	return sqlite3_prepare_v3(st->db, "SELECT r.ref FROM used_tokens t "
+	    "JOIN reports r ON r.id = t.report_id WHERE t.nonce = ?",
+	    -1, SQLITE_PREPARE_PERSISTENT, &st->find_nonce, NULL) ||
+	    sqlite3_prepare_v3(st->db, "INSERT INTO reports (ref, day, "
+	    "envelope) VALUES (?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->ins_report, NULL) ||
+	    sqlite3_prepare_v3(st->db, "INSERT INTO used_tokens (nonce, "
+	    "report_id) VALUES (?, ?)", -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->ins_token, NULL);
+}
+
+struct store *
+store_open(const char *path, int busy_ms, int create, char *err,
+    size_t errlen)
+{
+	struct store *st;
+	char sql[64];
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_extended_result_codes(st->db, 1);
+	snprintf(sql, sizeof(sql), "PRAGMA busy_timeout = %d", busy_ms);
+	/* journal_mode first: it cannot change inside a transaction. */
+	if (exec(st, sql) || exec(st, "PRAGMA journal_mode = WAL") ||
+	    exec(st, "PRAGMA synchronous = FULL") ||
+	    exec(st, "PRAGMA foreign_keys = ON") ||
+	    exec(st, "PRAGMA secure_delete = ON"))
+		goto fail;
+	if (!is_wal(st)) {
+		snprintf(err, errlen, "%s: cannot switch to WAL mode (is the "
+		    "directory writable?)", path);
+		goto fail_msg;
+	}
+	if (migrate(st, err, errlen) != 0)
+		goto fail_msg;
+	if (prepare(st) != SQLITE_OK)
+		goto fail;
+	return st;
+fail:
+	snprintf(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) :
+	    "out of memory");
+fail_msg:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->find_nonce);
+	sqlite3_finalize(st->ins_report);
+	sqlite3_finalize(st->ins_token);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+static enum store_res
+classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	case SQLITE_FULL:
+		return STORE_FULL;
+	default:
+		return STORE_ERR;
+	}
+}
+
+static int
+step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* 1 and the ref in dupref if the nonce made a report already. */
+static int
+find_nonce(struct store *st, const unsigned char *nonce, char *dupref)
+{
+	sqlite3_stmt *s = st->find_nonce;
+	int rc;
+
+	sqlite3_bind_blob(s, 1, nonce, TOKEN_NONCE, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(dupref, REF_LEN + 1, "%s",
+		    (const char *)sqlite3_column_text(s, 0));
+		rc = 1;
+	} else
+		rc = rc == SQLITE_DONE ? 0 : -rc;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+static int
+insert_rows(struct store *st, const unsigned char *nonce, const char *ref,
+    const char *day, const unsigned char *env, size_t envlen)
+{
+	int rc;
+
+	sqlite3_bind_text(st->ins_report, 1, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st->ins_report, 2, day, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st->ins_report, 3, env, (int)envlen, SQLITE_STATIC);
+	if ((rc = step_done(st->ins_report)) != SQLITE_OK)
+		return rc;
+	sqlite3_bind_blob(st->ins_token, 1, nonce, TOKEN_NONCE, SQLITE_STATIC);
+	sqlite3_bind_int64(st->ins_token, 2, sqlite3_last_insert_rowid(st->db));
+	return step_done(st->ins_token);
+}
+
+enum store_res
+store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
+    const char *ref, const char *day, const unsigned char *env,
+    size_t envlen, char dupref[REF_LEN + 1])
+{
+	int rc;
+
+	if ((rc = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+		return classify(rc);
+	if ((rc = find_nonce(st, nonce, dupref)) != 0) {
+		exec(st, "ROLLBACK");
+		return rc == 1 ? STORE_DUP : classify(-rc);
+	}
+	rc = insert_rows(st, nonce, ref, day, env, envlen);
+	if (rc == SQLITE_OK)
+		rc = exec(st, "COMMIT");
+	if (rc == SQLITE_OK)
+		return STORE_OK;
+	exec(st, "ROLLBACK");
+	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		return STORE_REF_TAKEN;
+	return classify(rc);
+}
+
+static int
+each_row(sqlite3_stmt *s, int (*fn)(void *, const struct store_row *),
+    void *ctx, int *found)
+{
+	struct store_row row;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.id = sqlite3_column_int64(s, 0);
+		snprintf(row.ref, sizeof(row.ref), "%s",
+		    (const char *)sqlite3_column_text(s, 1));
+		snprintf(row.day, sizeof(row.day), "%s",
+		    (const char *)sqlite3_column_text(s, 2));
+		snprintf(row.status, sizeof(row.status), "%s",
+		    (const char *)sqlite3_column_text(s, 3));
+		row.env = sqlite3_column_blob(s, 4);
+		row.envlen = (size_t)sqlite3_column_bytes(s, 4);
+		(*found)++;
+		if (fn(ctx, &row) != 0)
+			return 0;
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_each(struct store *st, int (*fn)(void *, const struct store_row *),
+    void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, ref, day, status, envelope "
+	    "FROM reports ORDER BY id DESC", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = each_row(s, fn, ctx, &found);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_get(struct store *st, const char *ref,
+    int (*fn)(void *, const struct store_row *), void *ctx)
+{
+	sqlite3_stmt *s;
+	int rc, found = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, ref, day, status, envelope "
+	    "FROM reports WHERE ref = ?", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, ref, -1, SQLITE_TRANSIENT);
+	rc = each_row(s, fn, ctx, &found);
+	sqlite3_finalize(s);
+	return rc < 0 ? -1 : found > 0;
+}
+
+/* For a health check: can we take the write lock right now? */
+int
+store_check_writable(struct store *st)
+{
+	if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return -1;
+	exec(st, "ROLLBACK");
+	return 0;
+}

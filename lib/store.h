@@ -1,0 +1,60 @@
+/*
+ * The report queue in SQLite: WAL, synchronous=FULL, foreign keys,
+ * secure_delete, a busy timeout, and forward-only migrations tracked in
+ * PRAGMA user_version. A report is acknowledged only after store_insert
+ * returned STORE_OK, that is after its COMMIT returned.
+ */
+#ifndef TIPLINE_STORE_H
+#define TIPLINE_STORE_H
+
+#include <stddef.h>
+
+#include "token.h"
+
+#define REF_LEN 12	/* "TL-XXXX-XXXX" */
+
+struct store;
+
+enum store_res {
+	STORE_OK = 0,
+	STORE_DUP,	/* the token made a report already; ref is its ref */
+	STORE_REF_TAKEN,/* reference collision: seal again with another */
+	STORE_BUSY,	/* locked past the busy timeout */
+	STORE_FULL,	/* disk or database full */
+	STORE_ERR,	/* any other failure: I/O, corruption */
+};
+
+struct store_row {
+	long long		 id;
+	char			 ref[REF_LEN + 1];
+	char			 day[11];
+	char			 status[16];
+	const unsigned char	*env;
+	size_t			 envlen;
+};
+
+/* Opens (creating the file if create is set) and migrates. On failure
+ * returns NULL and writes a message to err. */
+struct store	*store_open(const char *path, int busy_ms, int create,
+		    char *err, size_t errlen);
+void		 store_close(struct store *);
+enum store_res	 store_insert(struct store *,
+		    const unsigned char nonce[TOKEN_NONCE], const char *ref,
+		    const char *day, const unsigned char *env, size_t envlen,
+		    char dupref[REF_LEN + 1]);
+/* Calls fn for each report, newest first; stops when fn returns
+ * non-zero. Returns 0, or -1 on a database error. */
+int		 store_each(struct store *,
+		    int (*fn)(void *, const struct store_row *), void *);
+/* 1 found, 0 not found, -1 error. */
+int		 store_get(struct store *, const char *ref,
+		    int (*fn)(void *, const struct store_row *), void *);
+int		 store_check_writable(struct store *);
+const char	*store_errmsg(struct store *);
+
+/* References: "TL-" and two groups of four from Crockford's base32
+ * alphabet (no I, L, O, U): 40 random bits, easy to read aloud. */
+void		 ref_make(char out[REF_LEN + 1]);
+int		 ref_valid(const char *s, size_t n);
+
+#endif
