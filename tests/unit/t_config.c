@@ -1,0 +1,78 @@
+/* The config parser: defaults, every key, and a clear error naming the
+ * line for each kind of mistake. */
+#include "t.h"
+
+#include "config.h"
+
+static size_t
+parse(const char *s, struct config *c, char *err)
+{
+	config_defaults(c);
+	return config_parse(s, strlen(s), c, err, 256);
+}
+
+TEST(defaults_are_sane)
+{
+	struct config c;
+
+	config_defaults(&c);
+	CHECK(c.workers == 2 && c.token_min_age == 3);
+	CHECK(c.database[0] == '/' && c.recipients[0] == '/');
+}
+
+TEST(every_key_is_read)
+{
+	struct config c;
+	char err[256];
+
+	CHECK(parse("# comment\n\n  database = /d/tips.db  \r\nrecipients=/r\n"
+	    "secret =/s\ntemplates= /t\nworkers = 4\ntoken_min_age = 0\n"
+	    "token_max_age = 600\nbusy_timeout_ms = 100", &c, err) == 0);
+	CHECK(strcmp(c.database, "/d/tips.db") == 0);
+	CHECK(strcmp(c.recipients, "/r") == 0 && strcmp(c.secret, "/s") == 0);
+	CHECK(strcmp(c.templates, "/t") == 0 && c.workers == 4);
+	CHECK(c.token_min_age == 0 && c.token_max_age == 600);
+	CHECK(c.busy_timeout_ms == 100);
+}
+
+TEST(mistakes_name_their_line)
+{
+	struct config c;
+	char err[256];
+
+	CHECK(parse("workers = 2\ncolour = red\n", &c, err) == 2);
+	CHECK(strstr(err, "unknown key") != NULL);
+	CHECK(parse("\n\nworkers\n", &c, err) == 3);
+	CHECK(parse("workers =\n", &c, err) == 1);
+	CHECK(parse("workers = 0\n", &c, err) == 1);
+	CHECK(parse("workers = 1000\n", &c, err) == 1);
+	CHECK(parse("workers = 2x\n", &c, err) == 1);
+	CHECK(parse("workers = 99999999999999999999\n", &c, err) == 1);
+	CHECK(parse("database = relative.db\n", &c, err) == 1);
+	CHECK(strstr(err, "absolute path") != NULL);
+	CHECK(parse("token_min_age = 700\ntoken_max_age = 600\n", &c, err) !=
+	    0);
+	CHECK(parse("workers = 2\0\n", &c, err) == 0);
+}
+
+TEST(overlong_lines_and_nul_bytes_are_refused)
+{
+	struct config c;
+	char big[2048], err[256];
+
+	memset(big, '#', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(parse(big, &c, err) == 1);
+	config_defaults(&c);
+	CHECK(config_parse("# a\0b\n", 6, &c, err, sizeof(err)) == 1);
+}
+
+int
+main(void)
+{
+	RUN(defaults_are_sane);
+	RUN(every_key_is_read);
+	RUN(mistakes_name_their_line);
+	RUN(overlong_lines_and_nul_bytes_are_refused);
+	return T_DONE();
+}

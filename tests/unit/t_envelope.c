@@ -1,0 +1,161 @@
+/* Envelope v1: round trip, several recipients, padding buckets, and
+ * tamper detection (a changed byte, a swapped reference, a wrong key). */
+#include <sodium.h>
+
+#include "t.h"
+
+#include "envelope.h"
+
+static unsigned char pk1[PK_BYTES], sk1[SK_BYTES], pk2[PK_BYTES],
+    sk2[SK_BYTES], pk3[PK_BYTES], sk3[SK_BYTES];
+static struct recipients rc;
+
+static const char msg[] = "{\"v\":1,\"fields\":{\"description\":\"hi\"}}";
+
+static void
+add(const unsigned char *pk)
+{
+	memcpy(rc.k[rc.n].pk, pk, PK_BYTES);
+	key_id(pk, rc.k[rc.n].id);
+	rc.n++;
+}
+
+static enum env_err
+open_with(const unsigned char *env, size_t n, const char *ref,
+    const unsigned char *pk, const unsigned char *sk, char **out)
+{
+	unsigned char *pt = NULL;
+	size_t len;
+	enum env_err e = envelope_open(env, n, ref, pk, sk, &pt, &len);
+
+	*out = NULL;
+	if (e == ENV_OK) {
+		*out = strdup((char *)pt);
+		CHECK(len == strlen(*out));
+		sodium_free(pt);
+	}
+	return e;
+}
+
+TEST(round_trip_for_every_recipient)
+{
+	unsigned char *env;
+	size_t n;
+	char *out;
+
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", (const unsigned char *)msg,
+	    strlen(msg), &env, &n) == 0);
+	CHECK(open_with(env, n, "TL-AAAA-BBBB", pk1, sk1, &out) == ENV_OK);
+	CHECK(out && strcmp(out, msg) == 0);
+	free(out);
+	CHECK(open_with(env, n, "TL-AAAA-BBBB", pk2, sk2, &out) == ENV_OK);
+	CHECK(out && strcmp(out, msg) == 0);
+	free(out);
+	free(env);
+}
+
+TEST(length_is_padded_to_a_power_of_two_bucket)
+{
+	unsigned char *env, buf[5000];
+	size_t n, head = ENV_HEADER + 2 * STANZA_BYTES + ENV_NONCE + 16;
+
+	memset(buf, 'x', sizeof(buf));
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", buf, 1, &env, &n) == 0);
+	CHECK(n == head + 1024);
+	free(env);
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", buf, 1023, &env, &n) == 0);
+	CHECK(n == head + 1024);
+	free(env);
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", buf, 1024, &env, &n) == 0);
+	CHECK(n == head + 2048);
+	free(env);
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", buf, 5000, &env, &n) == 0);
+	CHECK(n == head + 8192);
+	free(env);
+}
+
+TEST(every_changed_byte_is_detected)
+{
+	unsigned char *env;
+	size_t n, i;
+	char *out;
+	int opened = 0;
+
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", (const unsigned char *)msg,
+	    strlen(msg), &env, &n) == 0);
+	for (i = 0; i < n; i++) {
+		env[i] ^= 0x01;
+		if (open_with(env, n, "TL-AAAA-BBBB", pk1, sk1, &out) == ENV_OK)
+			opened++;
+		free(out);
+		env[i] ^= 0x01;
+	}
+	/* The second stanza is not read when opening with key 1. */
+	CHECK(opened == STANZA_BYTES);
+	CHECK(open_with(env, n - 1, "TL-AAAA-BBBB", pk1, sk1, &out) !=
+	    ENV_OK);
+	CHECK(open_with(env, 10, "TL-AAAA-BBBB", pk1, sk1, &out) != ENV_OK);
+	free(env);
+}
+
+TEST(a_swapped_reference_fails)
+{
+	unsigned char *env;
+	size_t n;
+	char *out;
+
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", (const unsigned char *)msg,
+	    strlen(msg), &env, &n) == 0);
+	CHECK(open_with(env, n, "TL-AAAA-BBBC", pk1, sk1, &out) == ENV_E_AUTH);
+	CHECK(open_with(env, n, "", pk1, sk1, &out) == ENV_E_AUTH);
+	free(env);
+}
+
+TEST(a_wrong_key_fails)
+{
+	unsigned char *env;
+	size_t n;
+	char *out;
+
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", (const unsigned char *)msg,
+	    strlen(msg), &env, &n) == 0);
+	CHECK(open_with(env, n, "TL-AAAA-BBBB", pk3, sk3, &out) ==
+	    ENV_E_NOKEY);
+	/* key 3's secret under key 1's id: the seal does not open */
+	CHECK(open_with(env, n, "TL-AAAA-BBBB", pk1, sk3, &out) == ENV_E_AUTH);
+	free(env);
+}
+
+TEST(seal_refuses_no_recipients_and_oversized_records)
+{
+	struct recipients none;
+	unsigned char *env, *big;
+	size_t n;
+
+	memset(&none, 0, sizeof(none));
+	CHECK(envelope_seal(&none, "TL-AAAA-BBBB", (const unsigned char *)msg,
+	    strlen(msg), &env, &n) != 0);
+	big = calloc(1, MAX_RECORD + 1);
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", big, MAX_RECORD + 1, &env,
+	    &n) != 0);
+	free(big);
+}
+
+int
+main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	crypto_box_keypair(pk1, sk1);
+	crypto_box_keypair(pk2, sk2);
+	crypto_box_keypair(pk3, sk3);
+	add(pk1);
+	add(pk2);
+	RUN(round_trip_for_every_recipient);
+	RUN(length_is_padded_to_a_power_of_two_bucket);
+	RUN(every_changed_byte_is_detected);
+	RUN(a_swapped_reference_fails);
+	RUN(a_wrong_key_fails);
+	RUN(seal_refuses_no_recipients_and_oversized_records);
+	return T_DONE();
+}
