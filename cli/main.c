@@ -31,7 +31,7 @@ static const struct cmd {
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "tipline: %s: ", kind);
