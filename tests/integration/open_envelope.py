@@ -1,0 +1,320 @@
+#!/usr/bin/python3
+"""Open a tipline envelope independently of the C code.
+
+Written from docs/FORMATS.md alone, so that it checks the document as much
+as the code: if this script and `tipline show` disagree, one of them (or
+the document) is wrong.
+
+Usage:
+    open_envelope.py DB REF SECRET_KEY_FILE PASSPHRASE_FILE
+    open_envelope.py --raw ENVELOPE_FILE REF SECRET_KEY_FILE PASSPHRASE_FILE
+
+Prints the decrypted record JSON, byte for byte, followed by one newline,
+and exits 0. On any failure (usage, unreadable file, wrong passphrase, no
+such row, not an envelope, not sealed to this key, authentication
+failure, bad padding, not a record) prints a message to stderr and exits 1.
+
+Needs only the standard library and PyNaCl (Debian: python3-nacl).
+"""
+
+import base64
+import binascii
+import json
+import os
+import re
+import sqlite3
+import sys
+import urllib.parse
+
+import nacl.bindings
+import nacl.encoding
+import nacl.exceptions
+import nacl.hash
+import nacl.pwhash.argon2id
+
+# Section 1 and 2: key files.
+MAX_LINE = 1024
+MAX_KEYFILE = 16 * 1024
+MAX_PASSPHRASE = 1024
+KEY_ID_BYTES = 8
+SK_BLOB = 16 + 8 + 8 + 24 + 32 + 16          # 104
+OPSLIMIT_MIN, OPSLIMIT_MAX = 1, 16
+MEMLIMIT_MIN, MEMLIMIT_MAX = 8192, 2 * 1024 * 1024 * 1024
+
+# Section 3: envelope v1.
+ENV_MAGIC = b"TLEV"
+ENV_VERSION = 1
+ENV_HEADER = 6
+STANZA_BYTES = KEY_ID_BYTES + 80             # 88
+NONCE_BYTES = 24
+TAG_BYTES = 16
+PAD_MIN_BUCKET = 1024
+MAX_RECIPIENTS = 16
+MAX_ENVELOPE = 2 * 1024 * 1024
+
+# Section 6: references, Crockford's base32 alphabet.
+REF_RE = re.compile(r"TL-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\Z")
+HEX16_RE = re.compile(rb"[0-9A-Fa-f]{16}\Z")
+
+
+class Fail(Exception):
+    """A failure to report on stderr, exiting 1."""
+
+
+def key_id(pk):
+    """BLAKE2b with an 8-byte output (crypto_generichash, no key)."""
+    return nacl.hash.blake2b(pk, digest_size=KEY_ID_BYTES,
+                             encoder=nacl.encoding.RawEncoder)
+
+
+def b64decode_strict(s, nbytes):
+    """Standard base64 with padding, canonical only, exactly nbytes."""
+    try:
+        raw = base64.b64decode(s, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    # validate=True still accepts non-zero unused bits; libsodium does not.
+    if len(raw) != nbytes or base64.b64encode(raw) != s:
+        return None
+    return raw
+
+
+def read_file(path, limit):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise Fail("%s: %s" % (path, e.strerror or e))
+    if len(data) > limit:
+        raise Fail("%s: larger than %d bytes" % (path, limit))
+    return data
+
+
+def read_passphrase(path):
+    """The bytes up to the first newline, less one trailing CR."""
+    data = read_file(path, 1 << 20)
+    p = data.split(b"\n", 1)[0]
+    if p.endswith(b"\r"):
+        p = p[:-1]
+    if len(p) < 1:
+        raise Fail("%s: empty passphrase" % path)
+    if len(p) > MAX_PASSPHRASE:
+        raise Fail("%s: passphrase longer than %d bytes"
+                   % (path, MAX_PASSPHRASE))
+    return p
+
+
+def key_lines(text, path):
+    """Yields (line number, line) for every line that is not blank or a
+    comment: split at LF, one trailing CR dropped, at most 1024 bytes."""
+    lines = text.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()             # text ending in "\n" has no further line
+    for no, line in enumerate(lines, 1):
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if len(line) > MAX_LINE:
+            raise Fail("%s:%d: line longer than %d bytes"
+                       % (path, no, MAX_LINE))
+        s = line.lstrip(b" \t")
+        if s == b"" or s.startswith(b"#"):
+            continue
+        yield no, line
+
+
+def parse_key_line(line, tag, nbytes):
+    """'TAG <16 hex> <base64 of nbytes>' -> (id, bytes), or None."""
+    parts = line.split(b" ")
+    if len(parts) != 3 or parts[0] != tag or not HEX16_RE.match(parts[1]):
+        return None
+    raw = b64decode_strict(parts[2], nbytes)
+    if raw is None:
+        return None
+    return bytes.fromhex(parts[1].decode("ascii")), raw
+
+
+def unlock_secret_key(path, passphrase):
+    """Section 2: returns (pk, sk, key id)."""
+    text = read_file(path, MAX_KEYFILE)
+    for no, line in key_lines(text, path):
+        parsed = parse_key_line(line, b"TLSK1", SK_BLOB)
+        if parsed is None:
+            raise Fail("%s:%d: not a tipline secret key line" % (path, no))
+        kid, blob = parsed
+        break
+    else:
+        raise Fail("%s: no key in the file" % path)
+
+    salt = blob[0:16]
+    ops = int.from_bytes(blob[16:24], "little")
+    mem = int.from_bytes(blob[24:32], "little")
+    nonce = blob[32:56]
+    ct = blob[56:104]
+    if not (OPSLIMIT_MIN <= ops <= OPSLIMIT_MAX and
+            MEMLIMIT_MIN <= mem <= MEMLIMIT_MAX):
+        raise Fail("%s: key derivation cost out of bounds (opslimit %d, "
+                   "memlimit %d)" % (path, ops, mem))
+    try:
+        dk = nacl.pwhash.argon2id.kdf(32, passphrase, salt, opslimit=ops,
+                                      memlimit=mem)
+    except (nacl.exceptions.CryptoError, ValueError) as e:
+        raise Fail("%s: Argon2id failed: %s" % (path, e))
+    try:
+        sk = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            ct, b"TLSK1" + kid, nonce, dk)
+    except nacl.exceptions.CryptoError:
+        raise Fail("%s: wrong passphrase (or damaged key file)" % path)
+    if len(sk) != 32:
+        raise Fail("%s: secret key is not 32 bytes" % path)
+    pk = nacl.bindings.crypto_scalarmult_base(sk)
+    if key_id(pk) != kid:
+        raise Fail("%s: key id does not match the key" % path)
+    return pk, sk, kid
+
+
+def envelope_from_db(db, ref):
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % urllib.parse.quote(
+            os.path.abspath(db)), uri=True)
+    except sqlite3.Error as e:
+        raise Fail("%s: %s" % (db, e))
+    try:
+        (version,) = con.execute("PRAGMA user_version").fetchone()
+        if version < 1:
+            raise Fail("%s: not a tipline database (user_version %d)"
+                       % (db, version))
+        row = con.execute("SELECT envelope FROM reports WHERE ref = ?",
+                          (ref,)).fetchone()
+    except sqlite3.Error as e:
+        raise Fail("%s: %s" % (db, e))
+    finally:
+        con.close()
+    if row is None:
+        raise Fail("no report %s" % ref)
+    if not isinstance(row[0], bytes):
+        raise Fail("%s: envelope is not a blob" % ref)
+    return row[0]
+
+
+def open_envelope(env, ref, pk, sk):
+    """Section 3, 'Opening an envelope, step by step', steps 2 to 6."""
+    n = len(env)
+    if (n < ENV_HEADER or n > MAX_ENVELOPE or env[0:4] != ENV_MAGIC or
+            env[4] != ENV_VERSION):
+        raise Fail("%s: not a tipline envelope v1" % ref)
+    nrec = env[5]
+    if not 1 <= nrec <= MAX_RECIPIENTS:
+        raise Fail("%s: not a tipline envelope v1 (recipients: %d)"
+                   % (ref, nrec))
+    fixed = ENV_HEADER + nrec * STANZA_BYTES + NONCE_BYTES + TAG_BYTES
+    if n < fixed + PAD_MIN_BUCKET:
+        raise Fail("%s: not a tipline envelope v1 (too short)" % ref)
+    bucket = n - fixed
+    if bucket & (bucket - 1):
+        raise Fail("%s: not a tipline envelope v1 (padded size %d is not "
+                   "a power of two)" % (ref, bucket))
+
+    # Step 3: the first stanza with our key id.
+    kid = key_id(pk)
+    for i in range(nrec):
+        off = ENV_HEADER + i * STANZA_BYTES
+        if env[off:off + KEY_ID_BYTES] == kid:
+            stanza = env[off:off + STANZA_BYTES]
+            break
+    else:
+        raise Fail("%s: envelope not sealed to this key" % ref)
+
+    # Step 4: the content key.
+    try:
+        ck = nacl.bindings.crypto_box_seal_open(stanza[KEY_ID_BYTES:], pk,
+                                                sk)
+    except nacl.exceptions.CryptoError:
+        raise Fail("%s: envelope does not authenticate (content key does "
+                   "not open)" % ref)
+    if len(ck) != 32:
+        raise Fail("%s: content key is not 32 bytes" % ref)
+
+    # Step 5: the padded record, bound to its row by the AD.
+    noff = ENV_HEADER + nrec * STANZA_BYTES
+    nonce = env[noff:noff + NONCE_BYTES]
+    ct = env[noff + NONCE_BYTES:]
+    ad = ENV_MAGIC + bytes([ENV_VERSION]) + ref.encode("ascii")
+    try:
+        padded = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            ct, ad, nonce, ck)
+    except nacl.exceptions.CryptoError:
+        raise Fail("%s: envelope does not authenticate (tampered, moved "
+                   "to another row, or wrong key)" % ref)
+    if len(padded) != bucket:
+        raise Fail("%s: decrypted %d bytes, expected %d"
+                   % (ref, len(padded), bucket))
+
+    # Step 6: ISO/IEC 7816-4 unpadding.
+    body = padded.rstrip(b"\x00")
+    if not body or body[-1] != 0x80:
+        raise Fail("%s: bad padding" % ref)
+    return body[:-1]
+
+
+def check_record(rec, ref):
+    """Section 4: a JSON object with v 1, integer form, string lang and
+    an object of strings in fields; no duplicate keys."""
+    def no_dups(pairs):
+        d = {}
+        for k, v in pairs:
+            if k in d:
+                raise ValueError("duplicate key %r" % k)
+            d[k] = v
+        return d
+    try:
+        obj = json.loads(rec.decode("utf-8"), object_pairs_hook=no_dups)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise Fail("%s: the record inside is not JSON: %s" % (ref, e))
+    def is_int(x):
+        return isinstance(x, int) and not isinstance(x, bool)
+    if (not isinstance(obj, dict) or not is_int(obj.get("v")) or
+            obj["v"] != 1 or not is_int(obj.get("form")) or
+            not isinstance(obj.get("lang"), str) or
+            not isinstance(obj.get("fields"), dict) or
+            not all(isinstance(v, str) for v in obj["fields"].values())):
+        raise Fail("%s: the record inside is not a record v1" % ref)
+
+
+def main(argv):
+    args = argv[1:]
+    raw = False
+    if args and args[0] == "--raw":
+        raw = True
+        args = args[1:]
+    if len(args) != 4:
+        raise Fail("usage: open_envelope.py DB REF SECRET_KEY_FILE "
+                   "PASSPHRASE_FILE\n"
+                   "       open_envelope.py --raw ENVELOPE_FILE REF "
+                   "SECRET_KEY_FILE PASSPHRASE_FILE")
+    source, ref, keyfile, passfile = args
+    if not REF_RE.match(ref):
+        raise Fail("'%s' is not a reference (they look like TL-7KQ2-M9XD)"
+                   % ref)
+    passphrase = read_passphrase(passfile)
+    pk, sk, _ = unlock_secret_key(keyfile, passphrase)
+    if raw:
+        env = read_file(source, MAX_ENVELOPE)
+    else:
+        env = envelope_from_db(source, ref)
+    rec = open_envelope(env, ref, pk, sk)
+    check_record(rec, ref)
+    sys.stdout.buffer.write(rec + b"\n")
+    sys.stdout.buffer.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except Fail as e:
+        sys.stderr.write("open_envelope: %s\n" % e)
+        sys.exit(1)
+    except Exception as e:          # anything unforeseen is a failure too
+        sys.stderr.write("open_envelope: error: %s: %s\n"
+                         % (type(e).__name__, e))
+        sys.exit(1)
