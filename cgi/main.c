@@ -55,6 +55,9 @@ set_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit must fail the write (and the request, 503),
+	 * not kill the worker. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 static uint64_t

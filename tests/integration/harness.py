@@ -7,6 +7,7 @@ Run by /usr/bin/python3 (Debian's, which has python3-nacl)."""
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -152,6 +153,14 @@ class Stack:
                 self.nginx.wait()
             self.nginx = None
         return self.stop_fcgi()
+
+    def cleanup(self, keep=False):
+        """Removes the temporary directory; keeps it (and says where)
+        when a test failed, for the logs."""
+        if keep:
+            print("# kept for inspection: " + self.dir, flush=True)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     # HTTP
     def request(self, method, path, body=None, headers=None):

@@ -265,6 +265,32 @@ def t_locked_database(st, toks):
     assert st.count() == before + 1
 
 
+def t_write_failure(st, toks):
+    """Writes to the database fail (a file-size limit on the workers, the
+    way a full disk fails a write): 503 'not received', no row; when the
+    limit is lifted, intake resumes without a restart."""
+    import resource
+    before = st.count()
+    ws = st.workers()
+    for w in ws:
+        resource.prlimit(w, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
+    try:
+        for tok in toks[:2]:          # reach both workers
+            r = submit(st, tok, {"description": "cannot be written"})
+            expect_rejected(st, r, 503, before, "NOT")
+    finally:
+        for w in ws:
+            resource.prlimit(w, resource.RLIMIT_FSIZE,
+                             (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    assert st.workers() == ws or sorted(st.workers()) == sorted(ws)
+    for tok in toks[:2]:
+        ref_of(submit(st, tok, {"description": "cannot be written"}))
+    assert st.count() == before + 2
+    rc, out, err = st.cli("list")
+    assert rc == 0, err
+    assert st.query("PRAGMA integrity_check")[0][0] == "ok"
+
+
 MARK = "Mk7Q9zPrivacyMarker"
 
 
@@ -398,6 +424,8 @@ def main():
         run.run("wrong_methods_and_paths_get_405_404", t_methods_and_paths, st)
         run.run("wrong_content_type_and_sizes_are_refused", t_content_headers, st, toks[12])
         run.run("locked_database_gives_503_never_received", t_locked_database, st, toks[13:14])
+        run.run("failed_database_write_gives_503_then_resumes",
+                t_write_failure, st, toks[16:18])
         run.run("privacy_markers_appear_in_no_file", t_privacy, st, toks[14])
         run.run("killed_worker_is_restarted", t_worker_restart, st, toks[15])
         run.run("cli_errors_are_clear", lambda: t_cli_errors(st, ref))
@@ -407,6 +435,7 @@ def main():
         run.run("no_sanitizer_reports_in_logs", t_no_sanitizer_reports, st)
     finally:
         st.stop()
+        st.cleanup(keep=run.failed > 0)
     return 1 if run.failed else 0
 
 
