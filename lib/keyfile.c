@@ -20,33 +20,34 @@ _Static_assert(SK_SALT == crypto_pwhash_SALTBYTES, "salt size");
 
 #define SK_AD_LEN	(5 + KEY_ID_BYTES)
 
-/* Next line of text[*pos..n) into *line and *len, without '\n' or a final
- * '\r'. Returns 0 at the end, -1 on a line over MAX_LINE. */
+/* The next line of text[*pos..n) that is not blank or a comment, into
+ * *line and *len, without '\n' or a final '\r'; *lineno counts every
+ * line. Returns 0 at the end, -1 on a line over MAX_LINE. */
 static int
-next_line(const char *text, size_t n, size_t *pos, const char **line,
-    size_t *len)
+next_key_line(const char *text, size_t n, size_t *pos, size_t *lineno,
+    const char **line, size_t *len)
 {
-	const char *s = text + *pos, *nl;
-
-	if (*pos >= n)
-		return 0;
-	nl = memchr(s, '\n', n - *pos);
-	*len = nl ? (size_t)(nl - s) : n - *pos;
-	*pos += *len + (nl != NULL);
-	*line = s;
-	if (*len > 0 && s[*len - 1] == '\r')
-		(*len)--;
-	return *len > MAX_LINE ? -1 : 1;
-}
-
-static int
-is_blank_or_comment(const char *s, size_t n)
-{
+	const char *s, *nl;
 	size_t i;
 
-	for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
-		;
-	return i == n || s[i] == '#';
+	while (*pos < n) {
+		s = text + *pos;
+		nl = memchr(s, '\n', n - *pos);
+		*len = nl ? (size_t)(nl - s) : n - *pos;
+		*pos += *len + (nl != NULL);
+		(*lineno)++;
+		if (*len > 0 && s[*len - 1] == '\r')
+			(*len)--;
+		if (*len > MAX_LINE)
+			return -1;
+		for (i = 0; i < *len && (s[i] == ' ' || s[i] == '\t'); i++)
+			;
+		if (i < *len && s[i] != '#') {
+			*line = s;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Parses "TAG <16 hex> <base64 of exactly binlen bytes>". */
@@ -82,12 +83,9 @@ keyfile_parse_public(const char *text, size_t n, struct recipients *rc,
 
 	memset(rc, 0, sizeof(*rc));
 	*lineno = 0;
-	while ((r = next_line(text, n, &pos, &s, &len)) != 0) {
-		(*lineno)++;
+	while ((r = next_key_line(text, n, &pos, lineno, &s, &len)) != 0) {
 		if (r < 0)
 			return KF_E_FORMAT;
-		if (is_blank_or_comment(s, len))
-			continue;
 		if (len >= strlen(SK_TAG) && memcmp(s, SK_TAG,
 		    strlen(SK_TAG)) == 0)
 			return KF_E_SECRET;
@@ -114,16 +112,11 @@ keyfile_parse_secret(const char *text, size_t n, struct secfile *sf,
 	int r;
 
 	*lineno = 0;
-	while ((r = next_line(text, n, &pos, &s, &len)) != 0) {
-		(*lineno)++;
-		if (r < 0)
-			return KF_E_FORMAT;
-		if (is_blank_or_comment(s, len))
-			continue;
-		return parse_key_line(s, len, SK_TAG, sf->id, sf->blob,
-		    SK_BLOB);
-	}
-	return KF_E_EMPTY;
+	r = next_key_line(text, n, &pos, lineno, &s, &len);
+	if (r < 0)
+		return KF_E_FORMAT;
+	return r == 0 ? KF_E_EMPTY : parse_key_line(s, len, SK_TAG, sf->id,
+	    sf->blob, SK_BLOB);
 }
 
 static void

@@ -390,6 +390,33 @@ def t_sigterm_drains(st):
     assert st.stop() == 0
 
 
+def t_spawn_fcgi_fd0(st):
+    """The socket on fd 0, as spawn-fcgi (and systemd with
+    StandardInput=socket) pass it; cgi-fcgi speaks FastCGI to it."""
+    sock = os.path.join(st.dir, "spawn.sock")
+    log = open(st.fcgi_log, "ab")
+    p = subprocess.Popen(["spawn-fcgi", "-n", "-s", sock, "--",
+                          os.path.join(st.build, "tipline-fcgi"), "--config", st.conf],
+                         stdout=log, stderr=log)
+    try:
+        wait_for(lambda: os.path.exists(sock), what="spawn-fcgi socket")
+        env = dict(os.environ, REQUEST_METHOD="GET", DOCUMENT_URI="/",
+                   QUERY_STRING="")
+        out = b""
+        for _ in range(50):     # the workers may still be starting
+            r = subprocess.run(["cgi-fcgi", "-bind", "-connect", sock], env=env,
+                               capture_output=True, timeout=30)
+            out = r.stdout
+            if b"Status: 200" in out:
+                break
+            time.sleep(0.1)
+        assert b"Status: 200 OK" in out and b'name="token"' in out, out[:300]
+    finally:
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(15)
+    assert rc == 0, rc
+
+
 def t_no_sanitizer_reports(st):
     logs = st.logs()
     for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
@@ -432,6 +459,7 @@ def main():
         run.run("startup_errors_name_the_file_and_line", t_startup_errors, st)
         run.run("server_secret_is_created_0600", t_secret_created_0600, st)
         run.run("sigterm_drains_and_exits_0", t_sigterm_drains, st)
+        run.run("spawn_fcgi_socket_on_fd0_is_served", t_spawn_fcgi_fd0, st)
         run.run("no_sanitizer_reports_in_logs", t_no_sanitizer_reports, st)
     finally:
         st.stop()
