@@ -105,5 +105,9 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
+# Long fuzzing and the benchmark live in their own makefiles.
+-include tests/fuzz/fuzz.mk
+-include bench/bench.mk
+
 .PHONY: all deps test check-asan run install uninstall clean
 .SECONDARY:

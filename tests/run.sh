@@ -35,9 +35,17 @@ for b in $builds; do
 		"$t" > "$log" 2>&1
 		count "$b/$(basename "$t")" $?
 	done
-	/usr/bin/python3 tests/integration/test_intake.py --build "$b" \
-	    > "$log" 2>&1
-	count "$b/integration" $?
+	for t in tests/integration/test_*.py; do
+		/usr/bin/python3 "$t" --build "$b" > "$log" 2>&1
+		count "$b/$(basename "$t" .py)" $?
+	done
+done
+# Checks that run once, not per build (static analysis, fuzz smoke runs):
+# each prints "ok - NAME" / "not ok - NAME" lines.
+for t in tests/once/*.sh; do
+	[ -f "$t" ] || continue
+	sh "$t" > "$log" 2>&1
+	count "$(basename "$t" .sh)" $?
 done
 echo "time: $(( $(date +%s) - start )) s"
 echo "$pass passed, $fail failed"
