@@ -22,16 +22,17 @@ LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema.o
 CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c
 CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
-CLI_SRC	 = cli/main.c cli/keys.c cli/read.c
+CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
+	   cli/export.c cli/admin.c
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
 UNIT	 = form token envelope keyfile record store config page
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
 
 all: $(BUILD)/tipline-fcgi $(BUILD)/tipline $(UNIT_BIN)
 
-$(BUILD)/lib/schema.c: db/schema.sql tools/sql2c.sh
+$(BUILD)/lib/schema.c: db/migrations/*.sql tools/sql2c.sh
 	@mkdir -p $(@D)
-	sh tools/sql2c.sh db/schema.sql > $@
+	sh tools/sql2c.sh db/migrations/*.sql > $@
 
 $(BUILD)/lib/schema.o: $(BUILD)/lib/schema.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

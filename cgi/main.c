@@ -390,6 +390,13 @@ prepare(struct ctx *c, struct config *cfg, const struct opts *o)
 	if ((st = store_open(cfg->database, cfg->busy_timeout_ms, 1,
 	    err, sizeof(err))) == NULL)
 		goto fail;
+	/* The CLI seals status notes to the same keys as the reports. */
+	if (store_put_keys(st, &c->rcpt) != 0) {
+		snprintf(err, sizeof(err), "cannot record the recipients' "
+		    "public keys in the database: %.200s", store_errmsg(st));
+		store_close(st);
+		goto fail;
+	}
 	store_close(st);
 	return 0;
 fail:

@@ -1,6 +1,7 @@
 /*
  * The secretariat's tool: shared declarations of its subcommands and
- * the helpers they use (options, passphrase, key, database).
+ * the helpers they use (options, passphrase, key, database, reading
+ * reports with filters, terminal-safe output).
  */
 #ifndef TIPLINE_CLI_H
 #define TIPLINE_CLI_H
@@ -8,19 +9,33 @@
 #include <stdio.h>
 
 #include "keyfile.h"
+#include "record.h"
 #include "store.h"
 
+#define MAX_ARGS	64	/* positional arguments (references) */
+#define MAX_NOTE	2000	/* characters of a status note */
+#define MAX_TO		200	/* characters of a --to name */
+
 struct opts {
-	const char	*db, *key, *passfile, *out;
-	int		 json;
-	char		*args[4];	/* positional arguments */
+	const char	*db, *key, *passfile, *newpassfile, *out, *format;
+	const char	*status, *since, *until, *type, *canton, *search;
+	const char	*note, *to, *older_than;
+	int		 json, force, dry_run;
+	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
 };
 
-/* Exit codes: 0 success, 1 failure, 2 usage error. */
-#define EXIT_USAGE 2
+/* Exit codes: 0 success, 1 failure (not found, did not verify, cannot
+ * be done), 2 usage error. */
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* A file die() removes before exiting: a half-written export. */
+extern const char *die_unlink;
 
 void		 die(const char *fmt, ...) __attribute__((noreturn,
+		    format(printf, 1, 2)));
+void		 usage_error(const char *fmt, ...) __attribute__((noreturn,
 		    format(printf, 1, 2)));
 void		 warnx_(const char *fmt, ...) __attribute__((format(printf,
 		    1, 2)));
@@ -30,17 +45,56 @@ void		 hint(const char *fmt, ...) __attribute__((format(printf, 1,
 /* Reads a passphrase (file, or terminal without echo) into sodium
  * memory; twice and compared when confirm is set. */
 char		*passphrase_get(const struct opts *, int confirm,
-		    size_t *len);
+		    size_t *len, const char *prompt);
+const char	*key_path(const struct opts *);
 void		 key_unlock(const struct opts *, struct seckey *);
 struct store	*db_open(const struct opts *);
+void		 today(char day[11]);
 
-int		 cmd_keygen(struct opts *);
-int		 cmd_pubkey(struct opts *);
-int		 cmd_list(struct opts *);
-int		 cmd_show(struct opts *);
+/* Reading reports: each row that passes the plaintext query is opened,
+ * parsed and matched against the filters in opts; emit gets it. */
+struct reader;
+typedef int	 (*emit_fn)(struct reader *, const struct store_row *,
+		    const struct record *);
+struct reader {
+	const struct opts	*o;
+	struct store		*st;
+	struct seckey		 key;
+	emit_fn			 emit;
+	void			*ctx;
+	int			 bad;	/* rows that did not open */
+	int			 shown;
+};
+void		 reader_query(const struct opts *, struct store_query *);
+int		 reader_run(struct reader *, const char *ref);
+const char	*record_value(const struct record *, const char *name);
+void		 json_report(struct reader *, const struct store_row *,
+		    const struct record *, FILE *);
+/* The status history of a report, with notes opened, as JSON. */
+json_t		*history_json(struct reader *, const struct store_row *);
+void		 print_report(struct reader *, const struct store_row *,
+		    const struct record *);
 
 /* Writes s[0..n) so that a terminal shows it and does nothing else:
  * control, bidi and invalid bytes become visible escapes. */
 void		 safe_write(FILE *, const char *s, size_t n, int multiline);
+int		 text_ok(const char *s, size_t max);
+
+int		 cmd_keygen(struct opts *);
+int		 cmd_pubkey(struct opts *);
+int		 cmd_passwd(struct opts *);
+int		 cmd_list(struct opts *);
+int		 cmd_show(struct opts *);
+int		 cmd_status(struct opts *);
+int		 cmd_review(struct opts *);
+int		 cmd_export(struct opts *);
+int		 cmd_purge(struct opts *);
+int		 cmd_stats(struct opts *);
+int		 cmd_verify(struct opts *);
+
+/* Sets a report's status, sealing the note (and --to) to the recipients
+ * recorded in the database. */
+int		 set_status(struct store *, const char *ref,
+		    const char *status, const char *note, const char *to);
 
 #endif

@@ -10,12 +10,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli.h"
 #include "limits.h"
+#include "util.h"
 
 /* Argon2id cost for new key files: libsodium's "moderate" (256 MiB,
  * about a second): unlocking is rare, guessing must be expensive. */
@@ -64,11 +66,12 @@ ask(const char *prompt, char *p)
 	return n;
 }
 
-char *
-passphrase_get(const struct opts *o, int confirm, size_t *len)
+/* A passphrase from file (its first line), or asked on the terminal
+ * (twice when confirm is set), in sodium memory. */
+static char *
+passphrase_read(const char *file, int confirm, size_t *len,
+    const char *prompt)
 {
-	const char *file = o->passfile ? o->passfile :
-	    getenv("TIPLINE_PASSPHRASE_FILE");
 	char *p, *again;
 	int fd;
 
@@ -81,11 +84,11 @@ passphrase_get(const struct opts *o, int confirm, size_t *len)
 		*len = read_line(fd, p);
 		close(fd);
 	} else {
-		*len = ask("Passphrase: ", p);
+		*len = ask(prompt, p);
 		if (confirm) {
 			if ((again = sodium_malloc(MAX_PASSPHRASE + 2)) == NULL)
 				die("out of memory");
-			if (ask("Passphrase (again): ", again) != *len ||
+			if (ask("Again: ", again) != *len ||
 			    sodium_memcmp(p, again, *len) != 0)
 				die("the passphrases differ");
 			sodium_free(again);
@@ -96,7 +99,15 @@ passphrase_get(const struct opts *o, int confirm, size_t *len)
 	return p;
 }
 
-static const char *
+char *
+passphrase_get(const struct opts *o, int confirm, size_t *len,
+    const char *prompt)
+{
+	return passphrase_read(o->passfile ? o->passfile :
+	    getenv("TIPLINE_PASSPHRASE_FILE"), confirm, len, prompt);
+}
+
+const char *
 key_path(const struct opts *o)
 {
 	const char *k = o->key ? o->key : getenv("TIPLINE_KEY");
@@ -128,7 +139,7 @@ key_unlock(const struct opts *o, struct seckey *key)
 		    "tipline secret key file" : keyfile_strerror(e));
 	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
 		warnx_("%s is readable by others; chmod 600 it", path);
-	pass = passphrase_get(o, 0, &plen);
+	pass = passphrase_get(o, 0, &plen, "Passphrase: ");
 	e = keyfile_unlock(&sf, pass, plen, key);
 	sodium_free(pass);
 	if (e != KF_OK)
@@ -147,7 +158,7 @@ cmd_keygen(struct opts *o)
 	snprintf(pk, sizeof(pk), "%s.pub", base);
 	if (access(sk, F_OK) == 0 || access(pk, F_OK) == 0)
 		die("%s or %s exists; refusing to overwrite a key", sk, pk);
-	pass = passphrase_get(o, 1, &plen);
+	pass = passphrase_get(o, 1, &plen, "New passphrase: ");
 	e = keyfile_create(sk, pk, pass, plen, KEY_OPSLIMIT, KEY_MEMLIMIT);
 	sodium_free(pass);
 	if (e != KF_OK)
@@ -156,6 +167,12 @@ cmd_keygen(struct opts *o)
 	    "with its passphrase)\ntipline: public key: %s (install it as "
 	    "the server's recipients file)\n", sk, pk);
 	return 0;
+}
+
+void
+today(char day[11])
+{
+	day_utc(time(NULL), day);
 }
 
 int
@@ -168,5 +185,30 @@ cmd_pubkey(struct opts *o)
 	keyfile_format_public(&key.pub, line, sizeof(line));
 	keyfile_lock(&key);
 	printf("%s\n", line);
+	return 0;
+}
+
+int
+cmd_passwd(struct opts *o)
+{
+	struct seckey key;
+	char *pass;
+	size_t plen;
+	enum kf_err e;
+
+	if (o->nargs != 0)
+		usage_error("passwd takes no arguments");
+	key_unlock(o, &key);
+	/* The new passphrase: from its own file, or the terminal, twice;
+	 * never from TIPLINE_PASSPHRASE_FILE, which holds the old one. */
+	pass = passphrase_read(o->newpassfile, 1, &plen, "New passphrase: ");
+	e = keyfile_rewrite(key_path(o), &key, pass, plen, KEY_OPSLIMIT,
+	    KEY_MEMLIMIT);
+	sodium_free(pass);
+	keyfile_lock(&key);
+	if (e != KF_OK)
+		die("%s: %s; the old file is unchanged", key_path(o),
+		    keyfile_strerror(e));
+	fprintf(stderr, "tipline: %s: passphrase changed\n", key_path(o));
 	return 0;
 }

@@ -4,15 +4,22 @@
  * non-zero exit; core dumps are off because memory holds report text.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli.h"
-#include "record.h"
+#include "fields.h"
+#include "util.h"
+
+#define FILTERS "[--status S] [--since DAY] [--until DAY] [--type T] " \
+	"[--canton C] [--search TEXT]"
 
 static const struct cmd {
 	const char	*name;
@@ -24,12 +31,55 @@ static const struct cmd {
 	  "create a key pair: NAME.key (secret) and NAME.pub (public)" },
 	{ "pubkey", cmd_pubkey, "pubkey [--key FILE]",
 	  "print the public key of a secret key file" },
-	{ "list", cmd_list, "list [--json] [--db FILE] [--key FILE]",
+	{ "passwd", cmd_passwd, "passwd [--key FILE] [--new-passphrase-file "
+	  "FILE]",
+	  "change the passphrase of a secret key file" },
+	{ "list", cmd_list, "list [--json] " FILTERS,
 	  "one line per report, newest first" },
-	{ "show", cmd_show, "show [--json] [--db FILE] [--key FILE] REF",
-	  "the whole report" },
+	{ "show", cmd_show, "show [--json] REF", "the whole report and its "
+	  "history" },
+	{ "status", cmd_status, "status REF STATUS [--note TEXT] [--to NAME]",
+	  "set the status: new, in-review, forwarded (with --to), closed, "
+	  "spam" },
+	{ "review", cmd_review, "review", "go through the new reports one "
+	  "by one, deciding each with one key" },
+	{ "export", cmd_export, "export [--format csv|json] [-o FILE] "
+	  "[--force] " FILTERS, "the reports, decrypted, as CSV or JSON lines" },
+	{ "purge", cmd_purge, "purge [--dry-run] (--status S --older-than "
+	  "Nd | REF...)", "delete reports for good" },
+	{ "stats", cmd_stats, "stats [--json] " FILTERS,
+	  "counts per status, type, canton, month and week" },
+	{ "verify", cmd_verify, "verify", "check the database and open every "
+	  "envelope with the key" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/* Options that take a value, and where it goes. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+} valopts[] = {
+	{ "--db", offsetof(struct opts, db) },
+	{ "--key", offsetof(struct opts, key) },
+	{ "--passphrase-file", offsetof(struct opts, passfile) },
+	{ "--new-passphrase-file", offsetof(struct opts, newpassfile) },
+	{ "-o", offsetof(struct opts, out) },
+	{ "--out", offsetof(struct opts, out) },
+	{ "--format", offsetof(struct opts, format) },
+	{ "--status", offsetof(struct opts, status) },
+	{ "--since", offsetof(struct opts, since) },
+	{ "--until", offsetof(struct opts, until) },
+	{ "--type", offsetof(struct opts, type) },
+	{ "--canton", offsetof(struct opts, canton) },
+	{ "--search", offsetof(struct opts, search) },
+	{ "--note", offsetof(struct opts, note) },
+	{ "--to", offsetof(struct opts, to) },
+	{ "--older-than", offsetof(struct opts, older_than) },
+};
+#define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
+
+static const struct cmd *current;
+const char *die_unlink;
 
 static void __attribute__((format(printf, 2, 0)))
 vmsg(const char *kind, const char *fmt, va_list ap)
@@ -47,7 +97,22 @@ die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("error", fmt, ap);
 	va_end(ap);
-	exit(1);
+	if (die_unlink != NULL)
+		unlink(die_unlink);
+	exit(EXIT_FAIL);
+}
+
+void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error", fmt, ap);
+	va_end(ap);
+	if (current != NULL)
+		fprintf(stderr, "usage: tipline %s\n", current->usage);
+	exit(EXIT_USAGE);
 }
 
 void
@@ -101,40 +166,88 @@ find_cmd(const char *name)
 	return NULL;
 }
 
-/* Options may come before or after positional arguments. */
 static int
+set_flag(struct opts *o, const char *a)
+{
+	if (strcmp(a, "--json") == 0)
+		o->json = 1;
+	else if (strcmp(a, "--force") == 0)
+		o->force = 1;
+	else if (strcmp(a, "--dry-run") == 0)
+		o->dry_run = 1;
+	else
+		return 0;
+	return 1;
+}
+
+/* Options may come before or after positional arguments. */
+static void
 parse_opts(int argc, char **argv, struct opts *o, const struct cmd *c)
 {
+	size_t k;
 	int i;
 
 	for (i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char **slot = NULL;
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			exit(cmd_usage(c, stdout, 0));
-		if (strcmp(a, "--json") == 0) {
-			o->json = 1;
+		if (set_flag(o, argv[i]))
 			continue;
-		}
-		if (strcmp(a, "--db") == 0)
-			slot = &o->db;
-		else if (strcmp(a, "--key") == 0)
-			slot = &o->key;
-		else if (strcmp(a, "--passphrase-file") == 0)
-			slot = &o->passfile;
-		else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0)
-			slot = &o->out;
-		if (slot != NULL) {
+		for (k = 0; k < NVALOPTS; k++)
+			if (strcmp(argv[i], valopts[k].name) == 0)
+				break;
+		if (k < NVALOPTS) {
 			if (i + 1 >= argc)
-				return -1;
-			*slot = argv[++i];
-		} else if (a[0] == '-' || o->nargs == 4)
-			return -1;
+				usage_error("%s needs a value", argv[i]);
+			*(const char **)((char *)o + valopts[k].off) = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			usage_error("unknown option %s", argv[i]);
+		else if (o->nargs == MAX_ARGS)
+			usage_error("too many arguments");
 		else
 			o->args[o->nargs++] = argv[i];
 	}
-	return 0;
+}
+
+/* A calendar day "YYYY-MM-DD" that exists (2026-02-30 does not). */
+static int
+valid_day(const char *s)
+{
+	struct tm tm;
+	char back[11];
+	int i;
+
+	if (strlen(s) != 10)
+		return 0;
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+			return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	tm.tm_hour = 12;
+	day_utc(timegm(&tm), back);
+	return strcmp(back, s) == 0;
+}
+
+/* Checks the filter options once, for every command. */
+static void
+check_filters(const struct opts *o)
+{
+	if (o->status && !store_valid_status(o->status))
+		usage_error("--status takes new, in-review, forwarded, closed "
+		    "or spam");
+	if ((o->since && !valid_day(o->since)) || (o->until &&
+	    !valid_day(o->until)))
+		usage_error("--since and --until take a day, YYYY-MM-DD");
+	if (o->type && !field_choice_label(field_find("type"), o->type))
+		usage_error("--type takes sexual, labour, begging, criminality, "
+		    "organs, smuggling or other");
+	if (o->canton && !field_choice_label(field_find("canton"), o->canton))
+		usage_error("--canton takes a canton code (ZH, GE, ...), "
+		    "abroad or unknown");
+	if (o->search && (o->search[0] == '\0' || !text_ok(o->search, 200)))
+		usage_error("--search takes 1 to 200 printable characters");
 }
 
 int
@@ -163,9 +276,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	current = c;
 	memset(&o, 0, sizeof(o));
-	if (parse_opts(argc - 2, argv + 2, &o, c) != 0)
-		return cmd_usage(c, stderr, EXIT_USAGE);
+	parse_opts(argc - 2, argv + 2, &o, c);
+	check_filters(&o);
 	if (sodium_init() < 0)
 		die("libsodium failed to start");
 	record_init();

@@ -293,15 +293,38 @@ today(char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+/* The text of a secret key file for (pub, sk) under a passphrase. */
+static enum kf_err
+secret_text(const struct pubkey *pub, const unsigned char *sk,
+    const char *pass, size_t passlen, uint64_t ops, size_t mem, char *text,
+    size_t textlen)
+{
+	unsigned char blob[SK_BLOB];
+	char pkline[128], hex[2 * KEY_ID_BYTES + 1], day[11];
+	char b64[sodium_base64_ENCODED_LEN(SK_BLOB,
+	    sodium_base64_VARIANT_ORIGINAL)];
+	enum kf_err e;
+
+	if ((e = protect(sk, pub->id, pass, passlen, ops, mem, blob)) != KF_OK)
+		return e;
+	keyfile_format_public(pub, pkline, sizeof(pkline));
+	sodium_bin2hex(hex, sizeof(hex), pub->id, KEY_ID_BYTES);
+	sodium_bin2base64(b64, sizeof(b64), blob, SK_BLOB,
+	    sodium_base64_VARIANT_ORIGINAL);
+	today(day);
+	snprintf(text, textlen, "# tipline secret key, protected by a "
+	    "passphrase (Argon2id); keep it off the server\n# created %s\n"
+	    "# public key: %s\n%s %s %s\n", day, pkline, SK_TAG, hex, b64);
+	return KF_OK;
+}
+
 enum kf_err
 keyfile_create(const char *skpath, const char *pkpath, const char *pass,
     size_t passlen, uint64_t ops, size_t mem)
 {
 	struct pubkey pub;
-	unsigned char *sk, blob[SK_BLOB];
-	char pkline[128], hex[2 * KEY_ID_BYTES + 1], day[11];
-	char b64[sodium_base64_ENCODED_LEN(SK_BLOB,
-	    sodium_base64_VARIANT_ORIGINAL)], text[1024];
+	unsigned char *sk;
+	char pkline[128], day[11], text[1024];
 	enum kf_err e;
 
 	if (access(skpath, F_OK) == 0 || access(pkpath, F_OK) == 0)
@@ -310,25 +333,43 @@ keyfile_create(const char *skpath, const char *pkpath, const char *pass,
 		return KF_E_NOMEM;
 	crypto_box_keypair(pub.pk, sk);
 	key_id(pub.pk, pub.id);
-	e = protect(sk, pub.id, pass, passlen, ops, mem, blob);
+	e = secret_text(&pub, sk, pass, passlen, ops, mem, text, sizeof(text));
 	sodium_free(sk);
 	if (e != KF_OK)
 		return e;
-	keyfile_format_public(&pub, pkline, sizeof(pkline));
-	sodium_bin2hex(hex, sizeof(hex), pub.id, KEY_ID_BYTES);
-	sodium_bin2base64(b64, sizeof(b64), blob, SK_BLOB,
-	    sodium_base64_VARIANT_ORIGINAL);
-	today(day);
-	snprintf(text, sizeof(text), "# tipline secret key, protected by a "
-	    "passphrase (Argon2id); keep it off the server\n# created %s\n"
-	    "# public key: %s\n%s %s %s\n", day, pkline, SK_TAG, hex, b64);
 	if ((e = write_new(skpath, 0600, text)) != KF_OK)
 		return e;
+	keyfile_format_public(&pub, pkline, sizeof(pkline));
+	today(day);
 	snprintf(text, sizeof(text), "# tipline public key; created %s\n"
 	    "%s\n", day, pkline);
 	if ((e = write_new(pkpath, 0644, text)) != KF_OK)
 		unlink(skpath);
-	sodium_memzero(text, sizeof(text));
+	return e;
+}
+
+enum kf_err
+keyfile_rewrite(const char *skpath, const struct seckey *key,
+    const char *pass, size_t passlen, uint64_t ops, size_t mem)
+{
+	char text[1024], tmp[4096];
+	enum kf_err e;
+	int fd;
+
+	e = secret_text(&key->pub, key->sk, pass, passlen, ops, mem, text,
+	    sizeof(text));
+	if (e != KF_OK)
+		return e;
+	if (snprintf(tmp, sizeof(tmp), "%s.new-XXXXXX", skpath) >=
+	    (int)sizeof(tmp) || (fd = mkstemp(tmp)) < 0)
+		return KF_E_IO;
+	close(fd);
+	unlink(tmp);	/* write_new creates it again, O_EXCL, 0600 */
+	if ((e = write_new(tmp, 0600, text)) == KF_OK &&
+	    rename(tmp, skpath) != 0) {
+		unlink(tmp);
+		e = KF_E_IO;
+	}
 	return e;
 }
 

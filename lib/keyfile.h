@@ -61,6 +61,11 @@ enum kf_err	keyfile_slurp(const char *path, size_t max, char **buf,
 enum kf_err	keyfile_create(const char *skpath, const char *pkpath,
 		    const char *pass, size_t passlen, uint64_t ops,
 		    size_t mem);
+/* Replaces a secret key file atomically (a new file, then rename) with
+ * the same key under a new passphrase. */
+enum kf_err	keyfile_rewrite(const char *skpath, const struct seckey *,
+		    const char *pass, size_t passlen, uint64_t ops,
+		    size_t mem);
 void		keyfile_format_public(const struct pubkey *, char *out,
 		    size_t outlen);
 const char	*keyfile_strerror(enum kf_err);

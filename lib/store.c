@@ -308,15 +308,24 @@ each_row(sqlite3_stmt *s, int (*fn)(void *, const struct store_row *),
 }
 
 int
-store_each(struct store *st, int (*fn)(void *, const struct store_row *),
-    void *ctx)
+store_each(struct store *st, const struct store_query *q,
+    int (*fn)(void *, const struct store_row *), void *ctx)
 {
+	static const struct store_query any;
 	sqlite3_stmt *s;
 	int rc, found = 0;
 
+	if (q == NULL)
+		q = &any;
 	if (sqlite3_prepare_v2(st->db, "SELECT id, ref, day, status, envelope "
-	    "FROM reports ORDER BY id DESC", -1, &s, NULL) != SQLITE_OK)
+	    "FROM reports WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL "
+	    "OR day >= ?2) AND (?3 IS NULL OR day <= ?3) AND (?4 IS NULL OR "
+	    "day < ?4) ORDER BY id DESC", -1, &s, NULL) != SQLITE_OK)
 		return -1;
+	sqlite3_bind_text(s, 1, q->status, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, q->since, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, q->until, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, q->before, -1, SQLITE_TRANSIENT);
 	rc = each_row(s, fn, ctx, &found);
 	sqlite3_finalize(s);
 	return rc;
@@ -346,4 +355,232 @@ store_check_writable(struct store *st)
 		return -1;
 	exec(st, "ROLLBACK");
 	return 0;
+}
+
+int
+store_valid_status(const char *s)
+{
+	static const char *const statuses[] = {
+		"new", "in-review", "forwarded", "closed", "spam"
+	};
+	size_t i;
+
+	for (i = 0; s != NULL && i < 5; i++)
+		if (strcmp(s, statuses[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+store_history(struct store *st, long long report_id,
+    int (*fn)(void *, const struct store_hist *), void *ctx)
+{
+	struct store_hist h;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id, day, status, note FROM "
+	    "status_history WHERE report_id = ? ORDER BY id", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, report_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&h, 0, sizeof(h));
+		h.id = sqlite3_column_int64(s, 0);
+		snprintf(h.day, sizeof(h.day), "%s",
+		    (const char *)sqlite3_column_text(s, 1));
+		snprintf(h.status, sizeof(h.status), "%s",
+		    (const char *)sqlite3_column_text(s, 2));
+		h.note = sqlite3_column_blob(s, 3);
+		h.notelen = (size_t)sqlite3_column_bytes(s, 3);
+		if (fn(ctx, &h) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Runs one statement with up to two text and one blob/int binding. */
+static int
+run(struct store *st, const char *sql, const char *t1, const char *t2,
+    long long i3)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return rc;
+	if (t1 != NULL)
+		sqlite3_bind_text(s, 1, t1, -1, SQLITE_TRANSIENT);
+	if (t2 != NULL)
+		sqlite3_bind_text(s, 2, t2, -1, SQLITE_TRANSIENT);
+	if (i3 != 0)
+		sqlite3_bind_int64(s, 3, i3);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static long long
+report_id(struct store *st, const char *ref)
+{
+	sqlite3_stmt *s;
+	long long id = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM reports WHERE ref = ?",
+	    -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, ref, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return id;
+}
+
+static int
+attach_note(struct store *st, long long hid,
+    int (*seal)(void *, long long, unsigned char **, size_t *), void *ctx)
+{
+	unsigned char *env;
+	sqlite3_stmt *s;
+	size_t len;
+	int rc;
+
+	if (seal(ctx, hid, &env, &len) != 0)
+		return SQLITE_ERROR;
+	rc = sqlite3_prepare_v2(st->db, "UPDATE status_history SET note = ? "
+	    "WHERE id = ?", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_blob(s, 1, env, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 2, hid);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(s);
+	}
+	free(env);
+	return rc;
+}
+
+int
+store_set_status(struct store *st, const char *ref, const char *status,
+    const char *day, int (*seal)(void *, long long, unsigned char **,
+    size_t *), void *ctx)
+{
+	long long id;
+	int rc;
+
+	if (!store_valid_status(status) || exec(st, "BEGIN IMMEDIATE") !=
+	    SQLITE_OK)
+		return -1;
+	if ((id = report_id(st, ref)) <= 0) {
+		exec(st, "ROLLBACK");
+		return id == 0 ? 1 : -1;
+	}
+	rc = run(st, "UPDATE reports SET status = ?1 WHERE id = ?3", status,
+	    NULL, id);
+	if (rc == SQLITE_OK)
+		rc = run(st, "INSERT INTO status_history (report_id, day, "
+		    "status) VALUES (?3, ?1, ?2)", day, status, id);
+	if (rc == SQLITE_OK && seal != NULL)
+		rc = attach_note(st, sqlite3_last_insert_rowid(st->db), seal,
+		    ctx);
+	if (rc == SQLITE_OK && exec(st, "COMMIT") == SQLITE_OK)
+		return 0;
+	exec(st, "ROLLBACK");
+	return -1;
+}
+
+int
+store_put_keys(struct store *st, const struct recipients *rc)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int ok = 1;
+
+	if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO recipient_keys "
+	    "(key_id, public_key) VALUES (?, ?)", -1, &s, NULL) != SQLITE_OK) {
+		exec(st, "ROLLBACK");
+		return -1;
+	}
+	for (i = 0; i < rc->n && ok; i++) {
+		sqlite3_bind_blob(s, 1, rc->k[i].id, KEY_ID_BYTES,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(s, 2, rc->k[i].pk, PK_BYTES, SQLITE_STATIC);
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	if (ok && exec(st, "COMMIT") == SQLITE_OK)
+		return 0;
+	exec(st, "ROLLBACK");
+	return -1;
+}
+
+int
+store_get_keys(struct store *st, struct recipients *rc)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	memset(rc, 0, sizeof(*rc));
+	if (sqlite3_prepare_v2(st->db, "SELECT key_id, public_key FROM "
+	    "recipient_keys ORDER BY key_id", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW && rc->n < MAX_RECIPIENTS) {
+		if (sqlite3_column_bytes(s, 0) != KEY_ID_BYTES ||
+		    sqlite3_column_bytes(s, 1) != PK_BYTES)
+			continue;
+		memcpy(rc->k[rc->n].id, sqlite3_column_blob(s, 0),
+		    KEY_ID_BYTES);
+		memcpy(rc->k[rc->n].pk, sqlite3_column_blob(s, 1), PK_BYTES);
+		rc->n++;
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_delete(struct store *st, const long long *ids, size_t n)
+{
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return -1;
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = run(st, "DELETE FROM reports WHERE id = ?3", NULL, NULL,
+		    ids[i]);
+	if (rc != SQLITE_OK || exec(st, "COMMIT") != SQLITE_OK) {
+		exec(st, "ROLLBACK");
+		return -1;
+	}
+	/* secure_delete zeroes freed content in the pages it writes; the
+	 * old page images also live in the WAL until a checkpoint, and
+	 * VACUUM leaves no free pages behind. */
+	if (exec(st, "VACUUM") != SQLITE_OK ||
+	    exec(st, "PRAGMA wal_checkpoint(TRUNCATE)") != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
+int
+store_integrity(struct store *st, char *msg, size_t len)
+{
+	sqlite3_stmt *s;
+	const char *t;
+	int rv = -1;
+
+	snprintf(msg, len, "cannot run the integrity check: %s",
+	    sqlite3_errmsg(st->db));
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (t = (const char *)sqlite3_column_text(s, 0)) != NULL) {
+		rv = strcmp(t, "ok") == 0 ? 0 : -1;
+		snprintf(msg, len, "%s", t);
+	}
+	sqlite3_finalize(s);
+	return rv;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "envelope.h"
 #include "token.h"
 
 #define REF_LEN 12	/* "TL-XXXX-XXXX" */
@@ -42,14 +43,53 @@ enum store_res	 store_insert(struct store *,
 		    const unsigned char nonce[TOKEN_NONCE], const char *ref,
 		    const char *day, const unsigned char *env, size_t envlen,
 		    char dupref[REF_LEN + 1]);
-/* Calls fn for each report, newest first; stops when fn returns
- * non-zero. Returns 0, or -1 on a database error. */
-int		 store_each(struct store *,
+/* What store_each selects by plaintext columns; NULL means any. Days
+ * are "YYYY-MM-DD", both ends included. */
+struct store_query {
+	const char	*status;
+	const char	*since;
+	const char	*until;
+	const char	*before;	/* day strictly before this */
+};
+
+/* Calls fn for each report matching q (NULL: all), newest first; stops
+ * when fn returns non-zero. Returns 0, or -1 on a database error. */
+int		 store_each(struct store *, const struct store_query *q,
 		    int (*fn)(void *, const struct store_row *), void *);
 /* 1 found, 0 not found, -1 error. */
 int		 store_get(struct store *, const char *ref,
 		    int (*fn)(void *, const struct store_row *), void *);
 int		 store_check_writable(struct store *);
+
+struct store_hist {
+	long long		 id;
+	char			 day[11];
+	char			 status[16];
+	const unsigned char	*note;	/* sealed; NULL when none */
+	size_t			 notelen;
+};
+
+/* The status changes of a report, oldest first. 0, or -1 on error. */
+int		 store_history(struct store *, long long report_id,
+		    int (*fn)(void *, const struct store_hist *), void *);
+/* Sets a report's status and records the change, in one transaction.
+ * seal, if not NULL, is called inside it with the new history row's id
+ * and returns the sealed note (malloc'd). Returns 0, 1 when there is no
+ * such report, -1 on error. */
+int		 store_set_status(struct store *, const char *ref,
+		    const char *status, const char *day,
+		    int (*seal)(void *, long long hid, unsigned char **env,
+		    size_t *len), void *ctx);
+int		 store_valid_status(const char *);
+/* The recipients' public keys, as the intake last recorded them. */
+int		 store_put_keys(struct store *, const struct recipients *);
+int		 store_get_keys(struct store *, struct recipients *);
+/* Deletes reports by id (with their tokens and history) in one
+ * transaction, then rewrites the file (VACUUM) and truncates the WAL so
+ * that the deleted bytes are gone from both. 0, or -1 on error. */
+int		 store_delete(struct store *, const long long *ids, size_t n);
+/* PRAGMA integrity_check: 0 when "ok"; else -1 and the first message. */
+int		 store_integrity(struct store *, char *msg, size_t len);
 const char	*store_errmsg(struct store *);
 
 /* References: "TL-" and two groups of four from Crockford's base32

@@ -50,7 +50,7 @@ TEST(open_creates_the_schema_with_safe_pragmas)
 	sqlite3_stmt *s;
 
 	CHECK(st != NULL);
-	CHECK(query_int("PRAGMA user_version") == 1);
+	CHECK(query_int("PRAGMA user_version") == 2);
 	CHECK(query_int("SELECT count(*) FROM reports") == 0);
 	sqlite3_open(path, &db);
 	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL);
@@ -60,7 +60,7 @@ TEST(open_creates_the_schema_with_safe_pragmas)
 	sqlite3_close(db);
 	store_close(st);
 	st = open_store(100);		/* reopening migrates nothing */
-	CHECK(st != NULL && query_int("PRAGMA user_version") == 1);
+	CHECK(st != NULL && query_int("PRAGMA user_version") == 2);
 	store_close(st);
 }
 
@@ -144,7 +144,7 @@ TEST(a_database_from_a_newer_version_is_refused)
 	CHECK(store_open(path, 100, 1, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "newer") != NULL);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL);
 	sqlite3_close(db);
 }
 
@@ -155,6 +155,74 @@ TEST(a_missing_database_is_not_created_without_create)
 	snprintf(p, sizeof(p), "%s/none.db", dir);
 	CHECK(store_open(p, 100, 0, err, sizeof(err)) == NULL);
 	CHECK(access(p, F_OK) != 0);
+}
+
+/* The schema as sqlite_master holds it, one string, for comparing. */
+static char *
+schema_of(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	size_t len = 0;
+	char *out = calloc(1, 65536);
+
+	sqlite3_prepare_v2(db, "SELECT type, name, sql FROM sqlite_master "
+	    "ORDER BY type, name", -1, &s, NULL);
+	while (sqlite3_step(s) == SQLITE_ROW && len < 60000)
+		len += (size_t)snprintf(out + len, 65536 - len, "%s %s %s\n",
+		    sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
+		    sqlite3_column_text(s, 2) ? (const char *)
+		    sqlite3_column_text(s, 2) : "");
+	sqlite3_finalize(s);
+	return out;
+}
+
+static int
+same_schema_words(const char *a, const char *b)
+{
+	/* Compare ignoring white space: migrations and schema.sql may
+	 * indent differently. */
+	for (;;) {
+		while (*a == ' ' || *a == '\t' || *a == '\n')
+			a++;
+		while (*b == ' ' || *b == '\t' || *b == '\n')
+			b++;
+		if (*a != *b)
+			return 0;
+		if (*a == '\0')
+			return 1;
+		a++;
+		b++;
+	}
+}
+
+TEST(migrations_build_exactly_db_schema_sql)
+{
+	sqlite3 *fresh, *db;
+	char *want, *got, *sql = NULL;
+	FILE *f = fopen("db/schema.sql", "r");
+	size_t n;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	sql = calloc(1, 65536);
+	n = fread(sql, 1, 65535, f);
+	fclose(f);
+	sql[n] = '\0';
+	sqlite3_open(":memory:", &fresh);
+	CHECK(sqlite3_exec(fresh, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_open(path, &db);
+	want = schema_of(fresh);
+	got = schema_of(db);
+	CHECK(same_schema_words(want, got));
+	if (!same_schema_words(want, got))
+		fprintf(stderr, "schema.sql:\n%s\nmigrations:\n%s\n", want,
+		    got);
+	free(want);
+	free(got);
+	free(sql);
+	sqlite3_close(fresh);
+	sqlite3_close(db);
 }
 
 static int
@@ -170,11 +238,175 @@ TEST(each_and_get_read_rows)
 	struct store *st = open_store(100);
 	int n = 0;
 
-	CHECK(store_each(st, count_row, &n) == 0);
+	CHECK(store_each(st, NULL, count_row, &n) == 0);
 	CHECK(n == (int)query_int("SELECT count(*) FROM reports"));
 	n = 0;
 	CHECK(store_get(st, "TL-AAAA-0001", count_row, &n) == 1 && n == 1);
 	CHECK(store_get(st, "TL-ZZZZ-ZZZZ", count_row, &n) == 0);
+	store_close(st);
+}
+
+static int
+collect_hist(void *ctx, const struct store_hist *h)
+{
+	char *out = ctx;
+
+	strcat(out, h->status);
+	strcat(out, h->note ? "+note;" : ";");
+	return 0;
+}
+
+static int
+seal_note(void *ctx, long long hid, unsigned char **out, size_t *len)
+{
+	*(long long *)ctx = hid;
+	*out = (unsigned char *)strdup("sealed");
+	*len = 6;
+	return 0;
+}
+
+static int
+fail_seal(void *ctx, long long hid, unsigned char **out, size_t *len)
+{
+	(void)ctx;
+	(void)hid;
+	(void)out;
+	(void)len;
+	return -1;
+}
+
+TEST(status_changes_are_kept_in_history)
+{
+	struct store *st = open_store(100);
+	char hist[256] = "";
+	long long hid = 0, id;
+
+	CHECK(store_set_status(st, "TL-AAAA-0001", "in-review", "2026-11-30",
+	    NULL, NULL) == 0);
+	CHECK(store_set_status(st, "TL-AAAA-0001", "forwarded", "2026-12-01",
+	    seal_note, &hid) == 0);
+	CHECK(hid > 0);
+	CHECK(store_set_status(st, "TL-AAAA-0001", "bogus", "2026-12-01",
+	    NULL, NULL) == -1);
+	CHECK(store_set_status(st, "TL-ZZZZ-ZZZZ", "closed", "2026-12-01",
+	    NULL, NULL) == 1);
+	/* a failed note rolls the whole change back */
+	CHECK(store_set_status(st, "TL-AAAA-0001", "closed", "2026-12-01",
+	    fail_seal, NULL) == -1);
+	id = query_int("SELECT id FROM reports WHERE ref = 'TL-AAAA-0001'");
+	CHECK(store_history(st, id, collect_hist, hist) == 0);
+	CHECK(strcmp(hist, "in-review;forwarded+note;") == 0);
+	CHECK(query_int("SELECT count(*) FROM reports WHERE ref = "
+	    "'TL-AAAA-0001' AND status = 'forwarded'") == 1);
+	store_close(st);
+}
+
+static int
+collect_ref(void *ctx, const struct store_row *row)
+{
+	strcat(ctx, row->ref);
+	strcat(ctx, ";");
+	return 0;
+}
+
+TEST(query_filters_by_status_and_day)
+{
+	struct store *st = open_store(100);
+	struct store_query q;
+	unsigned char nonce[TOKEN_NONCE];
+	char dup[REF_LEN + 1], out[512];
+
+	randombytes_buf(nonce, sizeof(nonce));
+	CHECK(store_insert(st, nonce, "TL-BBBB-0001", "2026-01-15", env,
+	    sizeof(env), dup) == STORE_OK);
+	memset(&q, 0, sizeof(q));
+	q.until = "2026-02-01";
+	out[0] = '\0';
+	CHECK(store_each(st, &q, collect_ref, out) == 0);
+	CHECK(strcmp(out, "TL-BBBB-0001;") == 0);
+	q.until = NULL;
+	q.before = "2026-01-15";
+	out[0] = '\0';
+	CHECK(store_each(st, &q, collect_ref, out) == 0 && out[0] == '\0');
+	q.before = NULL;
+	q.status = "forwarded";
+	out[0] = '\0';
+	CHECK(store_each(st, &q, collect_ref, out) == 0);
+	CHECK(strcmp(out, "TL-AAAA-0001;") == 0);
+	q.status = NULL;
+	q.since = "2026-11-29";
+	q.until = "2026-11-29";
+	out[0] = '\0';
+	CHECK(store_each(st, &q, collect_ref, out) == 0);
+	CHECK(strstr(out, "TL-BBBB-0001") == NULL && strstr(out,
+	    "TL-AAAA-0004;TL-AAAA-0002;TL-AAAA-0001;") != NULL);
+	store_close(st);
+}
+
+TEST(recipient_keys_are_recorded_once)
+{
+	struct store *st = open_store(100);
+	struct recipients rc, got;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.n = 2;
+	randombytes_buf(rc.k[0].pk, PK_BYTES);
+	key_id(rc.k[0].pk, rc.k[0].id);
+	randombytes_buf(rc.k[1].pk, PK_BYTES);
+	key_id(rc.k[1].pk, rc.k[1].id);
+	CHECK(store_put_keys(st, &rc) == 0);
+	CHECK(store_put_keys(st, &rc) == 0);
+	CHECK(store_get_keys(st, &got) == 0 && got.n == 2);
+	CHECK(memcmp(got.k[0].pk, rc.k[0].pk, PK_BYTES) == 0 ||
+	    memcmp(got.k[0].pk, rc.k[1].pk, PK_BYTES) == 0);
+	store_close(st);
+}
+
+static int
+file_has(const char *p, const unsigned char *needle, size_t n)
+{
+	FILE *f = fopen(p, "rb");
+	unsigned char *b;
+	size_t len, i;
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	b = malloc(1 << 24);
+	len = fread(b, 1, 1 << 24, f);
+	fclose(f);
+	for (i = 0; i + n <= len && !found; i++)
+		found = memcmp(b + i, needle, n) == 0;
+	free(b);
+	return found;
+}
+
+TEST(delete_removes_rows_and_their_bytes)
+{
+	struct store *st = open_store(100);
+	unsigned char nonce[TOKEN_NONCE], secret[64];
+	char dup[REF_LEN + 1], wal[300];
+	long long id;
+
+	randombytes_buf(secret, sizeof(secret));
+	randombytes_buf(nonce, sizeof(nonce));
+	CHECK(store_insert(st, nonce, "TL-CCCC-0001", "2026-11-29", secret,
+	    sizeof(secret), dup) == STORE_OK);
+	id = query_int("SELECT id FROM reports WHERE ref = 'TL-CCCC-0001'");
+	CHECK(store_set_status(st, "TL-CCCC-0001", "closed", "2026-11-29",
+	    NULL, NULL) == 0);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	CHECK(file_has(path, secret, sizeof(secret)) ||
+	    file_has(wal, secret, sizeof(secret)));
+	CHECK(store_delete(st, &id, 1) == 0);
+	CHECK(query_int("SELECT count(*) FROM reports WHERE id = 1000000 OR "
+	    "ref = 'TL-CCCC-0001'") == 0);
+	CHECK(query_int("SELECT count(*) FROM status_history WHERE "
+	    "report_id NOT IN (SELECT id FROM reports)") == 0);
+	CHECK(query_int("SELECT count(*) FROM used_tokens WHERE "
+	    "report_id NOT IN (SELECT id FROM reports)") == 0);
+	CHECK(!file_has(path, secret, sizeof(secret)));
+	CHECK(!file_has(wal, secret, sizeof(secret)));
 	store_close(st);
 }
 
@@ -214,6 +446,11 @@ main(void)
 	RUN(a_database_from_a_newer_version_is_refused);
 	RUN(a_missing_database_is_not_created_without_create);
 	RUN(each_and_get_read_rows);
+	RUN(migrations_build_exactly_db_schema_sql);
+	RUN(status_changes_are_kept_in_history);
+	RUN(query_filters_by_status_and_day);
+	RUN(recipient_keys_are_recorded_once);
+	RUN(delete_removes_rows_and_their_bytes);
 	RUN(references_are_well_formed_and_differ);
 	rv = T_DONE();
 	unlink(path);

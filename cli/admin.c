@@ -1,0 +1,244 @@
+/*
+ * Keeping the database: purge (delete by explicit criteria, overwrite,
+ * compact), stats (counts), verify (integrity and every envelope).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "util.h"
+
+struct ids {
+	long long	*v;
+	size_t		 n, cap;
+	int		 dry;
+};
+
+static int
+collect_id(void *ctx, const struct store_row *row)
+{
+	struct ids *ids = ctx;
+
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? ids->cap * 2 : 64;
+		if ((ids->v = realloc(ids->v, ids->cap * sizeof(*ids->v))) ==
+		    NULL)
+			die("out of memory");
+	}
+	ids->v[ids->n++] = row->id;
+	printf("%s%s  %s  %s\n", ids->dry ? "would purge " : "", row->ref,
+	    row->day, row->status);
+	return 0;
+}
+
+/* "180d" as the day 180 days before today. */
+static void
+cutoff_day(const char *arg, char day[11])
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (end == arg || strcmp(end, "d") != 0 || n < 0 || n > 36500)
+		usage_error("--older-than takes a number of days, like 180d");
+	day_utc(time(NULL) - (time_t)n * 86400, day);
+}
+
+static void
+purge_select(const struct opts *o, struct store *st, struct ids *ids)
+{
+	struct store_query q;
+	char cut[11];
+	int i, r;
+
+	if (o->nargs == 0) {
+		memset(&q, 0, sizeof(q));
+		cutoff_day(o->older_than, cut);
+		q.status = o->status;
+		q.before = cut;
+		if (store_each(st, &q, collect_id, ids) != 0)
+			die("cannot read the database");
+		return;
+	}
+	for (i = 0; i < o->nargs; i++) {
+		if (!ref_valid(o->args[i], strlen(o->args[i])))
+			usage_error("'%s' is not a reference", o->args[i]);
+		if ((r = store_get(st, o->args[i], collect_id, ids)) < 0)
+			die("cannot read the database");
+		if (r == 0)
+			die("no report %s; nothing purged", o->args[i]);
+	}
+}
+
+int
+cmd_purge(struct opts *o)
+{
+	struct ids ids;
+	struct store *st;
+
+	if (o->nargs > 0 && (o->status || o->older_than))
+		usage_error("give references, or --status and --older-than, "
+		    "not both");
+	if (o->nargs == 0 && (o->status == NULL || o->older_than == NULL))
+		usage_error("purge deletes only by explicit criteria: "
+		    "--status S --older-than Nd, or references");
+	memset(&ids, 0, sizeof(ids));
+	ids.dry = o->dry_run;
+	st = db_open(o);
+	purge_select(o, st, &ids);
+	if (!o->dry_run && ids.n > 0 && store_delete(st, ids.v, ids.n) != 0)
+		die("cannot purge: %s; nothing was deleted",
+		    store_errmsg(st));
+	fprintf(stderr, "tipline: %s %zu report%s\n", o->dry_run ?
+	    "would purge" : "purged", ids.n, ids.n == 1 ? "" : "s");
+	store_close(st);
+	free(ids.v);
+	return 0;
+}
+
+struct stats {
+	json_t	*total, *by[5];
+};
+
+static const char *const stat_names[5] = {
+	"status", "type", "canton", "month", "week"
+};
+
+static void
+bump(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	json_object_set_new(obj, key, json_integer(v ?
+	    json_integer_value(v) + 1 : 1));
+}
+
+/* ISO 8601 week of a day, "2026-W48". */
+static void
+iso_week(const char *day, char out[16])
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = atoi(day) - 1900;
+	tm.tm_mon = atoi(day + 5) - 1;
+	tm.tm_mday = atoi(day + 8);
+	tm.tm_hour = 12;
+	timegm(&tm);		/* fills tm_wday and tm_yday */
+	strftime(out, 16, "%G-W%V", &tm);
+}
+
+static int
+stats_row(struct reader *rd, const struct store_row *row,
+    const struct record *rec)
+{
+	struct stats *s = rd->ctx;
+	const char *type = record_value(rec, "type");
+	const char *canton = record_value(rec, "canton");
+	char month[8], week[16];
+
+	snprintf(month, sizeof(month), "%.7s", row->day);
+	iso_week(row->day, week);
+	bump(s->by[0], row->status);
+	bump(s->by[1], *type ? type : "(none)");
+	bump(s->by[2], *canton ? canton : "(none)");
+	bump(s->by[3], month);
+	bump(s->by[4], week);
+	return 0;
+}
+
+static void
+print_stats(const struct stats *s, int n)
+{
+	const char *k;
+	json_t *v;
+	int i;
+
+	printf("Reports: %d\n", n);
+	for (i = 0; i < 5; i++) {
+		printf("\nBy %s:\n", stat_names[i]);
+		json_object_foreach(s->by[i], k, v)
+			printf("  %-12s %6lld\n", k,
+			    (long long)json_integer_value(v));
+	}
+}
+
+int
+cmd_stats(struct opts *o)
+{
+	struct reader rd;
+	struct stats s;
+	json_t *all;
+	char *out;
+	int i;
+
+	if (o->nargs != 0)
+		usage_error("stats takes no arguments");
+	for (i = 0; i < 5; i++)
+		s.by[i] = json_object();
+	memset(&rd, 0, sizeof(rd));
+	rd.o = o;
+	rd.st = db_open(o);
+	rd.emit = stats_row;
+	rd.ctx = &s;
+	if (reader_run(&rd, NULL) != 0)
+		die("cannot read the database");
+	keyfile_lock(&rd.key);
+	store_close(rd.st);
+	if (o->json) {
+		all = json_object();
+		json_object_set_new(all, "total", json_integer(rd.shown));
+		for (i = 0; i < 5; i++)
+			json_object_set(all, stat_names[i], s.by[i]);
+		out = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+		puts(out ? out : "{}");
+		record_free_string(out);
+		json_decref(all);
+	} else
+		print_stats(&s, rd.shown);
+	for (i = 0; i < 5; i++)
+		json_decref(s.by[i]);
+	return rd.bad ? EXIT_FAIL : 0;
+}
+
+static int
+verify_row(struct reader *rd, const struct store_row *row,
+    const struct record *rec)
+{
+	(void)rec;
+	json_decref(history_json(rd, row));	/* opens every note */
+	return 0;
+}
+
+int
+cmd_verify(struct opts *o)
+{
+	struct reader rd;
+	char msg[512];
+	int bad_db;
+
+	if (o->nargs != 0 || o->status || o->since || o->until || o->type ||
+	    o->canton || o->search)
+		usage_error("verify takes no arguments or filters");
+	memset(&rd, 0, sizeof(rd));
+	rd.o = o;
+	rd.st = db_open(o);
+	if ((bad_db = store_integrity(rd.st, msg, sizeof(msg))) != 0)
+		warnx_("database integrity: %s", msg);
+	rd.emit = verify_row;
+	if (reader_run(&rd, NULL) != 0)
+		die("cannot read the database");
+	keyfile_lock(&rd.key);
+	store_close(rd.st);
+	if (bad_db || rd.bad) {
+		fprintf(stderr, "tipline: verify: %d report%s or note%s did not "
+		    "open%s\n", rd.bad, rd.bad == 1 ? "" : "s", rd.bad == 1 ?
+		    "" : "s", bad_db ? "; the database is damaged" : "");
+		return EXIT_FAIL;
+	}
+	printf("ok: database intact, %d report%s open with this key\n",
+	    rd.shown, rd.shown == 1 ? "" : "s");
+	return 0;
+}

@@ -1,0 +1,280 @@
+/*
+ * Showing reports: list (one line each), show (every field labelled,
+ * and the status history with its notes opened), and the JSON form both
+ * share with export.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "fields.h"
+#include "utf8.h"
+
+struct hist_ctx {
+	struct reader		*rd;
+	const struct store_row	*row;
+	json_t			*arr;
+};
+
+/* Opens a history note: JSON {"note": "...", "to": "..."} sealed with
+ * the associated data "<ref>/note/<history id>". */
+static json_t *
+open_note(struct reader *rd, const char *ref, const struct store_hist *h)
+{
+	unsigned char *pt;
+	char ad[64];
+	size_t n;
+	json_t *j;
+	enum env_err e;
+
+	snprintf(ad, sizeof(ad), "%s/note/%lld", ref, h->id);
+	e = envelope_open(h->note, h->notelen, ad, rd->key.pub.pk,
+	    rd->key.sk, &pt, &n);
+	if (e != ENV_OK) {
+		warnx_("%s: a status note cannot be opened: %s", ref,
+		    envelope_strerror(e));
+		rd->bad++;
+		return NULL;
+	}
+	j = json_loadb((const char *)pt, n, JSON_REJECT_DUPLICATES, NULL);
+	sodium_free(pt);
+	if (!json_is_object(j)) {
+		warnx_("%s: a status note is damaged", ref);
+		json_decref(j);
+		rd->bad++;
+		return NULL;
+	}
+	return j;
+}
+
+static int
+hist_row(void *ctx, const struct store_hist *h)
+{
+	struct hist_ctx *hc = ctx;
+	json_t *o = json_object(), *note;
+
+	json_object_set_new(o, "day", json_string(h->day));
+	json_object_set_new(o, "status", json_string(h->status));
+	if (h->note != NULL && (note = open_note(hc->rd, hc->row->ref, h))) {
+		json_object_set(o, "to", json_object_get(note, "to"));
+		json_object_set(o, "note", json_object_get(note, "note"));
+		json_decref(note);
+	}
+	json_array_append_new(hc->arr, o);
+	return 0;
+}
+
+json_t *
+history_json(struct reader *rd, const struct store_row *row)
+{
+	struct hist_ctx hc = { rd, row, json_array() };
+
+	if (store_history(rd->st, row->id, hist_row, &hc) != 0)
+		die("cannot read the status history");
+	return hc.arr;
+}
+
+void
+json_report(struct reader *rd, const struct store_row *row,
+    const struct record *rec, FILE *f)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_object_set_new(o, "ref", json_string(row->ref));
+	json_object_set_new(o, "day", json_string(row->day));
+	json_object_set_new(o, "status", json_string(row->status));
+	json_object_set(o, "record", rec->root);
+	json_object_set_new(o, "history", history_json(rd, row));
+	/* json_dumps escapes control characters: JSON lines are safe. */
+	if ((s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL) {
+		fputs(s, f);
+		fputc('\n', f);
+		record_free_string(s);
+	}
+	json_decref(o);
+}
+
+static void
+print_field(const struct field *f, const char *v, size_t n)
+{
+	const char *label = field_choice_label(f, v), *nl;
+
+	printf("%s:", f->label);
+	if (f->kind != FIELD_TEXT) {
+		putchar(' ');
+		safe_write(stdout, label ? label : v, label ? strlen(label) :
+		    n, 0);
+		putchar('\n');
+		return;
+	}
+	/* Multi-line text: each line indented under the label. */
+	for (;;) {
+		if ((nl = memchr(v, '\n', n)) == NULL)
+			nl = v + n;
+		fputs("\n  ", stdout);
+		safe_write(stdout, v, (size_t)(nl - v), 0);
+		if (nl == v + n)
+			break;
+		n -= (size_t)(nl - v) + 1;
+		v = nl + 1;
+	}
+	putchar('\n');
+}
+
+static void
+print_history(json_t *hist, const struct store_row *row)
+{
+	json_t *h;
+	size_t i;
+
+	printf("\nHistory:\n  %s  received\n", row->day);
+	json_array_foreach(hist, i, h) {
+		const char *to = json_string_value(json_object_get(h, "to"));
+		const char *note = json_string_value(json_object_get(h, "note"));
+
+		printf("  %s  %s", json_string_value(json_object_get(h, "day")),
+		    json_string_value(json_object_get(h, "status")));
+		if (to != NULL) {
+			fputs(" to ", stdout);
+			safe_write(stdout, to, strlen(to), 0);
+		}
+		if (note != NULL) {
+			fputs(": ", stdout);
+			safe_write(stdout, note, strlen(note), 0);
+		}
+		putchar('\n');
+	}
+}
+
+void
+print_report(struct reader *rd, const struct store_row *row,
+    const struct record *rec)
+{
+	json_t *hist = history_json(rd, row);
+	size_t i;
+
+	printf("Reference: %s\nReceived:  %s\nStatus:    %s\n\n", row->ref,
+	    row->day, row->status);
+	for (i = 0; i < nfields; i++)
+		if (rec->value[i] != NULL)
+			print_field(&fields[i], rec->value[i], rec->len[i]);
+	print_history(hist, row);
+	json_decref(hist);
+}
+
+/* The first max code points of s on one line. */
+static void
+excerpt(FILE *f, const char *s, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n = strlen(s), k, cnt = 0;
+	uint32_t cp;
+
+	while (i < n && cnt < max) {
+		k = utf8_next(u + i, n - i, &cp);
+		i += k ? k : 1;
+		cnt++;
+	}
+	safe_write(f, s, i, 0);
+	if (i < n)
+		fputs("...", f);
+}
+
+struct list_ctx {
+	int	tty;
+	size_t	width;		/* characters left for the excerpt */
+};
+
+static int
+list_row(struct reader *rd, const struct store_row *row,
+    const struct record *rec)
+{
+	struct list_ctx *lc = rd->ctx;
+
+	if (rd->o->json) {
+		json_report(rd, row, rec, stdout);
+		return 0;
+	}
+	if (lc->tty)
+		printf("%s  %s  %-9s  %-11s  %-7s  ", row->ref, row->day,
+		    row->status, record_value(rec, "type"),
+		    record_value(rec, "canton"));
+	else
+		printf("%s\t%s\t%s\t%s\t%s\t", row->ref, row->day, row->status,
+		    record_value(rec, "type"), record_value(rec, "canton"));
+	excerpt(stdout, record_value(rec, "description"), lc->width);
+	putchar('\n');
+	return 0;
+}
+
+int
+cmd_list(struct opts *o)
+{
+	struct list_ctx lc = { isatty(STDOUT_FILENO), 60 };
+	struct reader rd;
+	struct winsize ws;
+	int rc;
+
+	if (o->nargs != 0)
+		usage_error("list takes no arguments");
+	if (lc.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 80)
+		lc.width = (size_t)ws.ws_col - 64;
+	else if (lc.tty)
+		lc.width = 16;
+	memset(&rd, 0, sizeof(rd));
+	rd.o = o;
+	rd.st = db_open(o);
+	rd.emit = list_row;
+	rd.ctx = &lc;
+	rc = reader_run(&rd, NULL);
+	keyfile_lock(&rd.key);
+	store_close(rd.st);
+	if (rc != 0)
+		die("cannot read the database");
+	return rd.bad ? EXIT_FAIL : 0;
+}
+
+static int
+show_row(struct reader *rd, const struct store_row *row,
+    const struct record *rec)
+{
+	if (rd->o->json)
+		json_report(rd, row, rec, stdout);
+	else
+		print_report(rd, row, rec);
+	return 1;
+}
+
+int
+cmd_show(struct opts *o)
+{
+	struct reader rd;
+	const char *ref;
+	int rc;
+
+	if (o->nargs != 1)
+		usage_error("show takes one reference");
+	ref = o->args[0];
+	if (!ref_valid(ref, strlen(ref)))
+		die("'%s' is not a reference (they look like TL-7KQ2-M9XD)",
+		    ref);
+	memset(&rd, 0, sizeof(rd));
+	rd.o = o;
+	rd.st = db_open(o);
+	rd.emit = show_row;
+	rc = reader_run(&rd, ref);
+	keyfile_lock(&rd.key);
+	store_close(rd.st);
+	if (rc < 0)
+		die("cannot read the database");
+	if (rc == 0)
+		die("no report %s", ref);
+	return rd.bad ? EXIT_FAIL : 0;
+}

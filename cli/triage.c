@@ -1,0 +1,271 @@
+/*
+ * Deciding about reports: status (one change, with an optional note
+ * sealed to the recipients) and review (the new reports one by one, a
+ * single key per decision, the passphrase asked once).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+
+struct note_ctx {
+	const char		*ref, *note, *to;
+	struct recipients	 rc;
+};
+
+/* Seals {"note": ..., "to": ...} for history row hid; docs/FORMATS.md. */
+static int
+seal_note(void *ctx, long long hid, unsigned char **env, size_t *len)
+{
+	struct note_ctx *nc = ctx;
+	json_t *o = json_object();
+	char ad[64], *s;
+	int rv = -1;
+
+	if (nc->note != NULL)
+		json_object_set_new(o, "note", json_string(nc->note));
+	if (nc->to != NULL)
+		json_object_set_new(o, "to", json_string(nc->to));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s == NULL)
+		return -1;
+	snprintf(ad, sizeof(ad), "%s/note/%lld", nc->ref, hid);
+	rv = envelope_seal(&nc->rc, ad, (const unsigned char *)s, strlen(s),
+	    env, len);
+	record_free_string(s);
+	return rv;
+}
+
+int
+set_status(struct store *st, const char *ref, const char *status,
+    const char *note, const char *to)
+{
+	struct note_ctx nc;
+	char day[11];
+	int rc;
+
+	memset(&nc, 0, sizeof(nc));
+	nc.ref = ref;
+	nc.note = note;
+	nc.to = to;
+	if (note != NULL || to != NULL) {
+		if (store_get_keys(st, &nc.rc) != 0 || nc.rc.n == 0) {
+			hint("the intake records the recipients' public keys "
+			    "when tipline-fcgi starts; start it once");
+			die("no recipient keys in the database to seal the "
+			    "note to");
+		}
+	}
+	today(day);
+	rc = store_set_status(st, ref, status, day, note || to ? seal_note :
+	    NULL, &nc);
+	if (rc < 0)
+		die("cannot change the status of %s: %s", ref,
+		    store_errmsg(st));
+	return rc;
+}
+
+/* --note - reads the note from standard input. */
+static const char *
+read_note(const char *arg)
+{
+	static char buf[MAX_NOTE * 4 + 2];
+	size_t n;
+
+	if (arg == NULL || strcmp(arg, "-") != 0)
+		return arg;
+	n = fread(buf, 1, sizeof(buf) - 1, stdin);
+	if (n == sizeof(buf) - 1)
+		usage_error("the note is longer than %d characters", MAX_NOTE);
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+cmd_status(struct opts *o)
+{
+	const char *ref, *status, *note;
+	struct store *st;
+	int rc;
+
+	if (o->nargs != 2)
+		usage_error("status takes a reference and a status");
+	ref = o->args[0];
+	status = o->args[1];
+	note = read_note(o->note);
+	if (!ref_valid(ref, strlen(ref)))
+		usage_error("'%s' is not a reference", ref);
+	if (!store_valid_status(status))
+		usage_error("the status is one of new, in-review, forwarded, "
+		    "closed, spam");
+	if ((strcmp(status, "forwarded") == 0) != (o->to != NULL))
+		usage_error("forwarded takes --to NAME (and only forwarded "
+		    "does)");
+	if (note != NULL && (note[0] == '\0' || !text_ok(note, MAX_NOTE)))
+		usage_error("--note takes 1 to %d printable characters",
+		    MAX_NOTE);
+	if (o->to != NULL && (o->to[0] == '\0' || !text_ok(o->to, MAX_TO)))
+		usage_error("--to takes 1 to %d printable characters", MAX_TO);
+	st = db_open(o);
+	rc = set_status(st, ref, status, note, o->to);
+	store_close(st);
+	if (rc == 1)
+		die("no report %s", ref);
+	printf("%s: %s\n", ref, status);
+	return 0;
+}
+
+struct review {
+	int	tty;
+	char	(*refs)[REF_LEN + 1];
+	size_t	n, cap;
+};
+
+static int
+collect_new(void *ctx, const struct store_row *row)
+{
+	struct review *rv = ctx;
+
+	if (rv->n == rv->cap) {
+		rv->cap = rv->cap ? rv->cap * 2 : 64;
+		if ((rv->refs = realloc(rv->refs, rv->cap * sizeof(*rv->refs)))
+		    == NULL)
+			die("out of memory");
+	}
+	memcpy(rv->refs[rv->n++], row->ref, REF_LEN + 1);
+	return 0;
+}
+
+/* One key, without echo or Enter; 'q' at end of input. */
+static int
+read_key(int tty)
+{
+	struct termios old, raw;
+	char c = 'q';
+
+	if (tcgetattr(tty, &old) != 0)
+		return read(tty, &c, 1) == 1 ? c : 'q';
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	tcsetattr(tty, TCSAFLUSH, &raw);
+	if (read(tty, &c, 1) != 1)
+		c = 'q';
+	tcsetattr(tty, TCSAFLUSH, &old);
+	return c;
+}
+
+/* A line from the terminal, for the forwarding destination. */
+static int
+read_line_tty(int tty, char *buf, size_t cap)
+{
+	size_t n = 0;
+	char c;
+
+	while (n + 1 < cap && read(tty, &c, 1) == 1 && c != '\n')
+		if (c != '\r')
+			buf[n++] = c;
+	buf[n] = '\0';
+	return n > 0 && text_ok(buf, MAX_TO) ? 0 : -1;
+}
+
+static int
+review_show(struct reader *rd, const struct store_row *row,
+    const struct record *rec)
+{
+	fputs("\n----------------------------------------------------------"
+	    "----------\n", stdout);
+	print_report(rd, row, rec);
+	return 1;
+}
+
+/* Asks for one decision about ref; returns 0 to go on, 1 to stop. */
+static int
+decide(struct reader *rd, int tty, const char *ref, int *decided)
+{
+	static const char keys[] = "nrfcsq";
+	static const char *const statuses[] = {
+		NULL, "in-review", "forwarded", "closed", "spam", NULL
+	};
+	char to[MAX_TO * 4 + 1];
+	const char *k;
+	int c;
+
+	for (;;) {
+		printf("\n[n]ext  [r] in-review  [f]orwarded  [c]losed  "
+		    "[s]pam  [q]uit: ");
+		fflush(stdout);
+		c = read_key(tty);
+		printf("%c\n", c >= 0x20 && c < 0x7f ? c : '?');
+		if (c == 0 || (k = strchr(keys, c)) == NULL)
+			continue;
+		if (c == 'q')
+			return 1;
+		if (c == 'n')
+			return 0;
+		if (c == 'f') {
+			printf("Forwarded to: ");
+			fflush(stdout);
+			if (read_line_tty(tty, to, sizeof(to)) != 0) {
+				printf("(nothing changed)\n");
+				continue;
+			}
+		}
+		set_status(rd->st, ref, statuses[k - keys], NULL, c == 'f' ?
+		    to : NULL);
+		printf("%s: %s\n", ref, statuses[k - keys]);
+		(*decided)++;
+		return 0;
+	}
+}
+
+int
+cmd_review(struct opts *o)
+{
+	struct store_query q;
+	struct review rv;
+	struct reader rd;
+	size_t i;
+	int tty, decided = 0, seen = 0;
+
+	if (o->nargs != 0)
+		usage_error("review takes no arguments");
+	if ((tty = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
+		die("review needs a terminal: %s", strerror(errno));
+	memset(&rv, 0, sizeof(rv));
+	memset(&rd, 0, sizeof(rd));
+	memset(&q, 0, sizeof(q));
+	q.status = "new";
+	rd.o = o;
+	rd.st = db_open(o);
+	rd.emit = review_show;
+	if (store_each(rd.st, &q, collect_new, &rv) != 0)
+		die("cannot read the database");
+	printf("%zu new report%s.\n", rv.n, rv.n == 1 ? "" : "s");
+	/* Oldest first: the order in which they arrived. */
+	for (i = rv.n; i > 0; i--) {
+		seen++;
+		if (reader_run(&rd, rv.refs[i - 1]) != 1 || rd.shown == 0)
+			continue;
+		rd.shown = 0;
+		if (decide(&rd, tty, rv.refs[i - 1], &decided))
+			break;
+	}
+	printf("\nReviewed %d of %zu; %d decided.\n", seen, rv.n, decided);
+	keyfile_lock(&rd.key);
+	store_close(rd.st);
+	free(rv.refs);
+	close(tty);
+	return rd.bad ? EXIT_FAIL : 0;
+}
