@@ -28,7 +28,7 @@
 #define DEFAULT_CONFIG	"/etc/tipline/tipline.conf"
 #define DRAIN_SECONDS	10
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reload;
 
 static void
 usage(FILE *f)
@@ -42,6 +42,13 @@ on_stop(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reload = 1;
 }
 
 static void
@@ -165,6 +172,22 @@ route_name(const char *p)
 	return "other";
 }
 
+/* GET /healthz for monitoring: 200 when the recipients are loaded and
+ * the database takes a write lock now, else 503; no counts, nothing
+ * else. nginx exposes it on a loopback-only server (nginx/). */
+static int
+health(struct ctx *c, struct buf *out)
+{
+	int ok = c->rcpt.n > 0 && store_check_writable(c->store) == 0;
+
+	buf_str(out, ok ? "Status: 200 OK\r\n" :
+	    "Status: 503 Service Unavailable\r\n");
+	buf_str(out, "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n\r\n");
+	buf_str(out, ok ? "ok\n" : "unavailable\n");
+	return ok ? 200 : 503;
+}
+
 static void
 handle(struct ctx *c, FCGX_Request *fr)
 {
@@ -183,7 +206,10 @@ handle(struct ctx *c, FCGX_Request *fr)
 	rq.read = fcgi_read;
 	rq.io = fr->in;
 	buf_init(&out, 0);
-	status = serve(c, &rq, &out);
+	if (rq.path != NULL && strcmp(rq.path, "/healthz") == 0)
+		status = health(c, &out);
+	else
+		status = serve(c, &rq, &out);
 	if (out.failed)
 		FCGX_PutS("Status: 500 Internal Server Error\r\n"
 		    "Content-Type: text/plain\r\n\r\nInternal error.\n", fr->out);
@@ -207,6 +233,7 @@ worker(struct ctx *c, int lfd)
 	char err[512];
 
 	set_signals();
+	signal(SIGHUP, SIG_IGN);	/* the parent reloads, then restarts us */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
@@ -253,6 +280,41 @@ spawn(struct pool *p, int i, struct ctx *c, int lfd)
 	p->started[i] = time(NULL);
 }
 
+/* SIGHUP: reads the recipients file again. When it is valid, records
+ * the keys and restarts the workers one request later (each finishes
+ * what it has in hand; the listening socket queues meanwhile), so that
+ * every report from now on is sealed to the new set. When it is not,
+ * says why and keeps the keys it had. */
+static void
+reload_recipients(struct pool *p, struct ctx *c)
+{
+	struct recipients rc;
+	struct store *st;
+	char err[512];
+	int i;
+
+	if (load_recipients(c->cfg->recipients, &rc) != 0) {
+		fprintf(stderr, "tipline-fcgi: reload failed; keeping the %zu "
+		    "key%s loaded before\n", c->rcpt.n, c->rcpt.n == 1 ? "" :
+		    "s");
+		return;
+	}
+	if ((st = store_open(c->cfg->database, c->cfg->busy_timeout_ms, 1,
+	    err, sizeof(err))) == NULL || store_put_keys(st, &rc) != 0) {
+		fprintf(stderr, "tipline-fcgi: reload failed: cannot record the "
+		    "keys in the database; keeping the old ones\n");
+		store_close(st);
+		return;
+	}
+	store_close(st);
+	c->rcpt = rc;
+	fprintf(stderr, "tipline-fcgi: recipients reloaded: %zu key%s\n",
+	    rc.n, rc.n == 1 ? "" : "s");
+	for (i = 0; i < p->n; i++)
+		if (p->pid[i] > 0)
+			kill(p->pid[i], SIGTERM);
+}
+
 /* Restarts workers that die; a worker that dies within a second of its
  * start is restarted after a pause, so a crash loop does not spin. */
 static void
@@ -262,6 +324,10 @@ supervise(struct pool *p, struct ctx *c, int lfd)
 	int i, st;
 
 	while (!stop) {
+		if (reload) {
+			reload = 0;
+			reload_recipients(p, c);
+		}
 		pid = waitpid(-1, &st, 0);
 		if (pid < 0) {
 			if (errno == ECHILD)
@@ -412,6 +478,7 @@ main(int argc, char **argv)
 	struct pool p;
 	struct opts o;
 	struct rlimit rl = { 0, 0 };
+	struct sigaction sa;
 	int lfd, i;
 
 	setrlimit(RLIMIT_CORE, &rl);	/* no core dumps of report text */
@@ -432,6 +499,10 @@ main(int argc, char **argv)
 	if ((lfd = open_listener(o.listen)) < 0)
 		return 1;
 	set_signals();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;		/* no SA_RESTART: wake waitpid */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 	memset(&p, 0, sizeof(p));
 	p.n = cfg.workers;
 	for (i = 0; i < p.n; i++)

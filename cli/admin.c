@@ -77,6 +77,7 @@ cmd_purge(struct opts *o)
 {
 	struct ids ids;
 	struct store *st;
+	int r;
 
 	if (o->nargs > 0 && (o->status || o->older_than))
 		usage_error("give references, or --status and --older-than, "
@@ -88,9 +89,15 @@ cmd_purge(struct opts *o)
 	ids.dry = o->dry_run;
 	st = db_open(o);
 	purge_select(o, st, &ids);
-	if (!o->dry_run && ids.n > 0 && store_delete(st, ids.v, ids.n) != 0)
-		die("cannot purge: %s; nothing was deleted",
-		    store_errmsg(st));
+	if (!o->dry_run && ids.n > 0 && (r = store_delete(st, ids.v, ids.n)) !=
+	    0) {
+		if (r < 0)
+			die("cannot purge: %s; nothing was deleted",
+			    store_errmsg(st));
+		hint("run the same purge again later: it compacts the file");
+		die("deleted, but could not compact the file (%s): the "
+		    "deleted bytes may remain until it is", store_errmsg(st));
+	}
 	fprintf(stderr, "tipline: %s %zu report%s\n", o->dry_run ?
 	    "would purge" : "purged", ids.n, ids.n == 1 ? "" : "s");
 	store_close(st);
@@ -135,8 +142,8 @@ stats_row(struct reader *rd, const struct store_row *row,
     const struct record *rec)
 {
 	struct stats *s = rd->ctx;
-	const char *type = record_value(rec, "type");
-	const char *canton = record_value(rec, "canton");
+	const char *type = choice_value(rec, "type");
+	const char *canton = choice_value(rec, "canton");
 	char month[8], week[16];
 
 	snprintf(month, sizeof(month), "%.7s", row->day);

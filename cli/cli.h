@@ -68,6 +68,7 @@ struct reader {
 void		 reader_query(const struct opts *, struct store_query *);
 int		 reader_run(struct reader *, const char *ref);
 const char	*record_value(const struct record *, const char *name);
+const char	*choice_value(const struct record *, const char *name);
 void		 json_report(struct reader *, const struct store_row *,
 		    const struct record *, FILE *);
 /* The status history of a report, with notes opened, as JSON. */

@@ -186,6 +186,16 @@ excerpt(FILE *f, const char *s, size_t max)
 		fputs("...", f);
 }
 
+/* A choice field's value for display: only values from the field's
+ * list; anything else (a planted record) shows as "?". */
+const char *
+choice_value(const struct record *rec, const char *name)
+{
+	const char *v = record_value(rec, name);
+
+	return *v == '\0' || field_choice_label(field_find(name), v) ? v : "?";
+}
+
 struct list_ctx {
 	int	tty;
 	size_t	width;		/* characters left for the excerpt */
@@ -203,11 +213,11 @@ list_row(struct reader *rd, const struct store_row *row,
 	}
 	if (lc->tty)
 		printf("%s  %s  %-9s  %-11s  %-7s  ", row->ref, row->day,
-		    row->status, record_value(rec, "type"),
-		    record_value(rec, "canton"));
+		    row->status, choice_value(rec, "type"),
+		    choice_value(rec, "canton"));
 	else
 		printf("%s\t%s\t%s\t%s\t%s\t", row->ref, row->day, row->status,
-		    record_value(rec, "type"), record_value(rec, "canton"));
+		    choice_value(rec, "type"), choice_value(rec, "canton"));
 	excerpt(stdout, record_value(rec, "description"), lc->width);
 	putchar('\n');
 	return 0;
@@ -263,8 +273,8 @@ cmd_show(struct opts *o)
 		usage_error("show takes one reference");
 	ref = o->args[0];
 	if (!ref_valid(ref, strlen(ref)))
-		die("'%s' is not a reference (they look like TL-7KQ2-M9XD)",
-		    ref);
+		usage_error("'%s' is not a reference (they look like "
+		    "TL-7KQ2-M9XD)", ref);
 	memset(&rd, 0, sizeof(rd));
 	rd.o = o;
 	rd.st = db_open(o);

@@ -159,10 +159,12 @@ read_key(int tty)
 	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
 	raw.c_cc[VMIN] = 1;
 	raw.c_cc[VTIME] = 0;
-	tcsetattr(tty, TCSAFLUSH, &raw);
+	/* TCSANOW, not TCSAFLUSH: a key typed ahead is a decision, not
+	 * noise to discard. */
+	tcsetattr(tty, TCSANOW, &raw);
 	if (read(tty, &c, 1) != 1)
 		c = 'q';
-	tcsetattr(tty, TCSAFLUSH, &old);
+	tcsetattr(tty, TCSANOW, &old);
 	return c;
 }
 

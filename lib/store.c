@@ -496,8 +496,14 @@ store_put_keys(struct store *st, const struct recipients *rc)
 	size_t i;
 	int ok = 1;
 
+	/* The table holds the current set: a key taken out of the
+	 * recipients file gets no new notes. */
 	if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK)
 		return -1;
+	if (exec(st, "DELETE FROM recipient_keys") != SQLITE_OK) {
+		exec(st, "ROLLBACK");
+		return -1;
+	}
 	if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO recipient_keys "
 	    "(key_id, public_key) VALUES (?, ?)", -1, &s, NULL) != SQLITE_OK) {
 		exec(st, "ROLLBACK");
@@ -560,7 +566,7 @@ store_delete(struct store *st, const long long *ids, size_t n)
 	 * VACUUM leaves no free pages behind. */
 	if (exec(st, "VACUUM") != SQLITE_OK ||
 	    exec(st, "PRAGMA wal_checkpoint(TRUNCATE)") != SQLITE_OK)
-		return -1;
+		return 1;
 	return 0;
 }
 

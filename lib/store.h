@@ -81,12 +81,14 @@ int		 store_set_status(struct store *, const char *ref,
 		    int (*seal)(void *, long long hid, unsigned char **env,
 		    size_t *len), void *ctx);
 int		 store_valid_status(const char *);
-/* The recipients' public keys, as the intake last recorded them. */
+/* The recipients' public keys, as the intake last recorded them;
+ * store_put_keys replaces the whole set. */
 int		 store_put_keys(struct store *, const struct recipients *);
 int		 store_get_keys(struct store *, struct recipients *);
 /* Deletes reports by id (with their tokens and history) in one
  * transaction, then rewrites the file (VACUUM) and truncates the WAL so
- * that the deleted bytes are gone from both. 0, or -1 on error. */
+ * that the deleted bytes are gone from both. 0; -1 when nothing was
+ * deleted; 1 when the rows are deleted but the file not compacted. */
 int		 store_delete(struct store *, const long long *ids, size_t n);
 /* PRAGMA integrity_check: 0 when "ok"; else -1 and the first message. */
 int		 store_integrity(struct store *, char *msg, size_t len);

@@ -303,11 +303,13 @@ def t_review_through_a_pty(st):
     if pid == 0:
         os.execve(os.path.join(st.build, "tipline"), ["tipline", "review"], env)
     out = b""
+    pos = 0
 
     def until(marker, timeout=60):
-        nonlocal out
+        """Waits for marker after the previous match."""
+        nonlocal out, pos
         end = time.monotonic() + timeout
-        while marker not in out:
+        while out.find(marker, pos) < 0:
             assert time.monotonic() < end, out[-500:]
             r, _, _ = select.select([fd], [], [], 1)
             if r:
@@ -315,23 +317,34 @@ def t_review_through_a_pty(st):
                     out += os.read(fd, 4096)
                 except OSError:
                     break
+        i = out.find(marker, pos)
+        assert i >= 0, (marker, out[-500:])
+        pos = i + len(marker)
     try:
         until(b"3 new reports")
+        until(b"review one")
         until(b"[q]uit: ")
-        assert b"review one" in out
         os.write(fd, b"r")
         until(b"review two")
-        until(b"[q]uit: ", 60)
+        until(b"[q]uit: ")
         os.write(fd, b"x")          # not a choice: asked again
-        time.sleep(0.3)
+        until(b"[q]uit: ")
         os.write(fd, b"f")
         until(b"Forwarded to: ")
         os.write(fd, b"cantonal police ZH\r")
         until(b"review three")
+        until(b"[q]uit: ")
         os.write(fd, b"s")
         until(b"decided.")
     finally:
-        _, status = os.waitpid(pid, 0)
+        for _ in range(100):    # never wait forever for a stuck child
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
         os.close(fd)
     assert os.WEXITSTATUS(status) == 0, out[-500:]
     got = dict(st.query("SELECT ref, status FROM reports WHERE ref IN (?, ?, ?)", *three))

@@ -343,7 +343,7 @@ TEST(query_filters_by_status_and_day)
 	store_close(st);
 }
 
-TEST(recipient_keys_are_recorded_once)
+TEST(recipient_keys_are_the_current_set)
 {
 	struct store *st = open_store(100);
 	struct recipients rc, got;
@@ -359,6 +359,10 @@ TEST(recipient_keys_are_recorded_once)
 	CHECK(store_get_keys(st, &got) == 0 && got.n == 2);
 	CHECK(memcmp(got.k[0].pk, rc.k[0].pk, PK_BYTES) == 0 ||
 	    memcmp(got.k[0].pk, rc.k[1].pk, PK_BYTES) == 0);
+	rc.n = 1;	/* a key taken out of the recipients file */
+	CHECK(store_put_keys(st, &rc) == 0);
+	CHECK(store_get_keys(st, &got) == 0 && got.n == 1);
+	CHECK(memcmp(got.k[0].pk, rc.k[0].pk, PK_BYTES) == 0);
 	store_close(st);
 }
 
@@ -449,7 +453,7 @@ main(void)
 	RUN(migrations_build_exactly_db_schema_sql);
 	RUN(status_changes_are_kept_in_history);
 	RUN(query_filters_by_status_and_day);
-	RUN(recipient_keys_are_recorded_once);
+	RUN(recipient_keys_are_the_current_set);
 	RUN(delete_removes_rows_and_their_bytes);
 	RUN(references_are_well_formed_and_differ);
 	rv = T_DONE();
