@@ -334,7 +334,7 @@ def t_cli_errors(st, ref):
     rc, _, err = st.cli("show", "TL-0000-0000")
     assert rc == 1 and "no report" in err
     rc, _, err = st.cli("show", "nonsense")
-    assert rc == 1 and "not a reference" in err
+    assert rc == 2 and "not a reference" in err
     bad = os.path.join(st.dir, "badpass")
     with open(bad, "w") as f:
         f.write("wrong\n")
