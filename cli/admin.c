@@ -192,8 +192,7 @@ cmd_stats(struct opts *o)
 	rd.ctx = &s;
 	if (reader_run(&rd, NULL) != 0)
 		die("cannot read the database");
-	keyfile_lock(&rd.key);
-	store_close(rd.st);
+	reader_done(&rd);
 	if (o->json) {
 		all = json_object();
 		json_object_set_new(all, "total", json_integer(rd.shown));
@@ -237,8 +236,7 @@ cmd_verify(struct opts *o)
 	rd.emit = verify_row;
 	if (reader_run(&rd, NULL) != 0)
 		die("cannot read the database");
-	keyfile_lock(&rd.key);
-	store_close(rd.st);
+	reader_done(&rd);
 	if (bad_db || rd.bad) {
 		fprintf(stderr, "tipline: verify: %d report%s or note%s did not "
 		    "open%s\n", rd.bad, rd.bad == 1 ? "" : "s", rd.bad == 1 ?

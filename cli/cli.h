@@ -60,6 +60,7 @@ struct reader {
 	const struct opts	*o;
 	struct store		*st;
 	struct seckey		 key;
+	struct env_buf		 buf;	/* plaintexts, reused row to row */
 	emit_fn			 emit;
 	void			*ctx;
 	int			 bad;	/* rows that did not open */
@@ -67,6 +68,8 @@ struct reader {
 };
 void		 reader_query(const struct opts *, struct store_query *);
 int		 reader_run(struct reader *, const char *ref);
+/* Wipes and frees the key and the plaintext buffer; closes the store. */
+void		 reader_done(struct reader *);
 const char	*record_value(const struct record *, const char *name);
 const char	*choice_value(const struct record *, const char *name);
 void		 json_report(struct reader *, const struct store_row *,

@@ -140,8 +140,7 @@ cmd_export(struct opts *o)
 	if (ex.csv)
 		csv_header(ex.f);
 	rc = reader_run(&rd, NULL);
-	keyfile_lock(&rd.key);
-	store_close(rd.st);
+	reader_done(&rd);
 	if (rc != 0)
 		die("cannot read the database");
 	if (o->out != NULL)

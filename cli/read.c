@@ -149,24 +149,24 @@ matches(const struct opts *o, const struct record *rec)
 	return 0;
 }
 
-/* Opens a row; on failure says why, counts it, and returns -1. */
+/* Opens a row into rec; on failure says why, counts it, and returns
+ * -1. The plaintext stays in rd->buf, wiped when the reader is done. */
 static int
 open_row(struct reader *rd, const struct store_row *row,
-    unsigned char **pt, struct record *rec)
+    struct record *rec)
 {
 	enum env_err e;
 	size_t n;
 
-	e = envelope_open(row->env, row->envlen, row->ref, rd->key.pub.pk,
-	    rd->key.sk, pt, &n);
+	e = envelope_open_buf(row->env, row->envlen, row->ref,
+	    rd->key.pub.pk, rd->key.sk, &rd->buf, &n);
 	if (e != ENV_OK) {
 		warnx_("%s: cannot open: %s", row->ref, envelope_strerror(e));
 		rd->bad++;
 		return -1;
 	}
-	if (record_parse((const char *)*pt, n, rec) != REC_OK) {
+	if (record_parse((const char *)rd->buf.p, n, rec) != REC_OK) {
 		warnx_("%s: the record inside is damaged", row->ref);
-		sodium_free(*pt);
 		rd->bad++;
 		return -1;
 	}
@@ -178,17 +178,15 @@ reader_row(void *ctx, const struct store_row *row)
 {
 	struct reader *rd = ctx;
 	struct record rec;
-	unsigned char *pt;
 	int stop = 0;
 
-	if (open_row(rd, row, &pt, &rec) != 0)
+	if (open_row(rd, row, &rec) != 0)
 		return 0;
 	if (matches(rd->o, &rec)) {
 		rd->shown++;
 		stop = rd->emit(rd, row, &rec);
 	}
 	record_free(&rec);
-	sodium_free(pt);
 	return stop;
 }
 
@@ -206,4 +204,13 @@ reader_run(struct reader *rd, const char *ref)
 		return store_get(rd->st, ref, reader_row, rd);
 	reader_query(rd->o, &q);
 	return store_each(rd->st, &q, reader_row, rd);
+}
+
+void
+reader_done(struct reader *rd)
+{
+	keyfile_lock(&rd->key);
+	env_buf_free(&rd->buf);
+	store_close(rd->st);
+	rd->st = NULL;
 }

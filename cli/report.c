@@ -244,8 +244,7 @@ cmd_list(struct opts *o)
 	rd.emit = list_row;
 	rd.ctx = &lc;
 	rc = reader_run(&rd, NULL);
-	keyfile_lock(&rd.key);
-	store_close(rd.st);
+	reader_done(&rd);
 	if (rc != 0)
 		die("cannot read the database");
 	return rd.bad ? EXIT_FAIL : 0;
@@ -280,8 +279,7 @@ cmd_show(struct opts *o)
 	rd.st = db_open(o);
 	rd.emit = show_row;
 	rc = reader_run(&rd, ref);
-	keyfile_lock(&rd.key);
-	store_close(rd.st);
+	reader_done(&rd);
 	if (rc < 0)
 		die("cannot read the database");
 	if (rc == 0)

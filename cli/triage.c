@@ -265,8 +265,7 @@ cmd_review(struct opts *o)
 			break;
 	}
 	printf("\nReviewed %d of %zu; %d decided.\n", seen, rv.n, decided);
-	keyfile_lock(&rd.key);
-	store_close(rd.st);
+	reader_done(&rd);
 	free(rv.refs);
 	close(tty);
 	return rd.bad ? EXIT_FAIL : 0;

@@ -37,9 +37,12 @@ make_ad(unsigned char *ad, size_t cap, const char *ref)
 
 	if (5 + rl > cap)
 		return 0;
+	/* Bytes, not strings: no NUL is wanted after them.
+	 * NOLINTBEGIN(bugprone-not-null-terminated-result) */
 	memcpy(ad, ENV_MAGIC, 4);
 	ad[4] = ENV_VERSION;
 	memcpy(ad + 5, ref, rl);
+	/* NOLINTEND(bugprone-not-null-terminated-result) */
 	return 5 + rl;
 }
 
@@ -123,12 +126,26 @@ open_key(const unsigned char *env, size_t nrec,
 	return ENV_E_NOKEY;
 }
 
-enum env_err
-envelope_open(const unsigned char *env, size_t n, const char *ref,
-    const unsigned char pk[PK_BYTES], const unsigned char sk[SK_BYTES],
-    unsigned char **pt, size_t *ptlen)
+/* Makes b hold at least need bytes of sodium_malloc'd memory. */
+static int
+buf_reserve(struct env_buf *b, size_t need)
 {
-	unsigned char ck[CK_BYTES], ad[64], *buf = NULL;
+	if (b->cap >= need)
+		return 0;
+	sodium_free(b->p);	/* wipes what it held */
+	b->cap = 0;
+	if ((b->p = sodium_malloc(need)) == NULL)
+		return -1;
+	b->cap = need;
+	return 0;
+}
+
+enum env_err
+envelope_open_buf(const unsigned char *env, size_t n, const char *ref,
+    const unsigned char pk[PK_BYTES], const unsigned char sk[SK_BYTES],
+    struct env_buf *b, size_t *ptlen)
+{
+	unsigned char ck[CK_BYTES], ad[64];
 	const unsigned char *nonce;
 	size_t nrec, adlen, clen, blk, unp;
 	enum env_err e;
@@ -149,22 +166,45 @@ envelope_open(const unsigned char *env, size_t n, const char *ref,
 	if ((e = open_key(env, nrec, pk, sk, ck)) != ENV_OK)
 		goto out;
 	e = ENV_E_NOMEM;
-	if ((buf = sodium_malloc(blk + 1)) == NULL)
+	if (buf_reserve(b, blk + 1) != 0)
 		goto out;
 	e = ENV_E_AUTH;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(buf, NULL, NULL,
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(b->p, NULL, NULL,
 	    nonce + ENV_NONCE, clen, ad, adlen, nonce, ck) != 0 ||
-	    sodium_unpad(&unp, buf, blk, blk) != 0)
+	    sodium_unpad(&unp, b->p, blk, blk) != 0) {
+		sodium_memzero(b->p, b->cap);
 		goto out;
-	buf[unp] = '\0';
-	*pt = buf;
+	}
+	b->p[unp] = '\0';
 	*ptlen = unp;
-	buf = NULL;
 	e = ENV_OK;
 out:
 	sodium_memzero(ck, sizeof(ck));
-	sodium_free(buf);
 	return e;
+}
+
+enum env_err
+envelope_open(const unsigned char *env, size_t n, const char *ref,
+    const unsigned char pk[PK_BYTES], const unsigned char sk[SK_BYTES],
+    unsigned char **pt, size_t *ptlen)
+{
+	struct env_buf b = { NULL, 0 };
+	enum env_err e;
+
+	e = envelope_open_buf(env, n, ref, pk, sk, &b, ptlen);
+	if (e == ENV_OK)
+		*pt = b.p;
+	else
+		sodium_free(b.p);
+	return e;
+}
+
+void
+env_buf_free(struct env_buf *b)
+{
+	sodium_free(b->p);
+	b->p = NULL;
+	b->cap = 0;
 }
 
 const char *

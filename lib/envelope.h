@@ -49,6 +49,18 @@ enum env_err	envelope_open(const unsigned char *env, size_t n,
 		    const char *ref, const unsigned char pk[PK_BYTES],
 		    const unsigned char sk[SK_BYTES], unsigned char **pt,
 		    size_t *ptlen);
+/* The same, into a reusable sodium_malloc'd buffer that grows as
+ * needed: opening thousands of envelopes then costs no allocation each.
+ * The plaintext is at b->p, NUL-terminated after *ptlen bytes. */
+struct env_buf {
+	unsigned char	*p;
+	size_t		 cap;
+};
+enum env_err	envelope_open_buf(const unsigned char *env, size_t n,
+		    const char *ref, const unsigned char pk[PK_BYTES],
+		    const unsigned char sk[SK_BYTES], struct env_buf *,
+		    size_t *ptlen);
+void		env_buf_free(struct env_buf *);
 const char	*envelope_strerror(enum env_err);
 
 #endif
