@@ -18,14 +18,15 @@ ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_FORTIFY_SOURCE=2 \
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_CFLAGS)
 
 LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
-	   lib/keyfile.c lib/record.c lib/store.c lib/config.c lib/util.c
+	   lib/keyfile.c lib/record.c lib/store.c lib/config.c lib/util.c \
+	   lib/lang.c lib/catalog.c
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema.o
 CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c
 CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
 CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 	   cli/export.c cli/admin.c
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
-UNIT	 = form token envelope keyfile record store config page
+UNIT	 = form token envelope keyfile record store config page i18n
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
 
 all: $(BUILD)/tipline-fcgi $(BUILD)/tipline $(UNIT_BIN)

@@ -167,7 +167,8 @@ route_name(const char *p)
 	if (p == NULL)
 		return "other";
 	if (strcmp(p, "/") == 0 || strcmp(p, "/submit") == 0 ||
-	    strcmp(p, "/received") == 0)
+	    strcmp(p, "/received") == 0 || strcmp(p, "/privacy") == 0 ||
+	    strcmp(p, "/healthz") == 0)
 		return p;
 	return "other";
 }
@@ -203,6 +204,8 @@ handle(struct ctx *c, FCGX_Request *fr)
 	rq.query = FCGX_GetParam("QUERY_STRING", fr->envp);
 	rq.content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
 	rq.content_length = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	/* The one request header passed on: it picks the page language. */
+	rq.accept_language = FCGX_GetParam("HTTP_ACCEPT_LANGUAGE", fr->envp);
 	rq.read = fcgi_read;
 	rq.io = fr->in;
 	buf_init(&out, 0);

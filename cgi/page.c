@@ -1,7 +1,8 @@
 /*
  * Rendering. Everything that came from a request goes through
- * html_escape; the form is built from the field table (lib/fields.c) so
- * the page and the validator cannot disagree.
+ * html_escape, and so does every translation; the form is built from the
+ * field table (lib/fields.c) so the page and the validator cannot
+ * disagree. Texts are English msgids looked up in the page's catalog.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,95 @@
 #include "utf8.h"
 
 static const char *const page_files[PAGE_MAX] = {
-	"layout.html", "form.html", "received.html", "error.html"
+	"layout.html", "form.html", "received.html", "error.html",
+	"privacy.html"
 };
+
+const char *const page_msgs[MSG_MAX] = {
+	[MSG_TITLE_FORM] = N_("Report trafficking in persons or migrant "
+	    "smuggling"),
+	[MSG_TITLE_RECEIVED] = N_("Report received"),
+	[MSG_TITLE_PRIVACY] = N_("How we protect your privacy"),
+	[MSG_ERROR_PREFIX] = N_("Error:"),
+	[MSG_PROBLEM] = N_("There is a problem"),
+	[MSG_REQUIRED] = N_("(required)"),
+	[MSG_OPTIONAL] = N_("(optional)"),
+	[MSG_CHOOSE] = N_("Please choose"),
+	[MSG_FE_REQUIRED] = N_("Please describe what you saw or heard."),
+	[MSG_FE_TOO_LONG] = N_("This is too long. Please shorten it."),
+	[MSG_FE_CHOICE] = N_("Please choose one of the options."),
+	[MSG_FE_CHARS] = N_("This contains characters that are not allowed. "
+	    "Please retype it."),
+	[MSG_NOT_FOUND_H] = N_("Page not found"),
+	[MSG_NOT_FOUND] = N_("This page does not exist."),
+	[MSG_NO_SUCH_REF] = N_("This page does not exist. If you sent a "
+	    "report, its reference was shown on the page after sending."),
+	[MSG_NOT_ALLOWED_H] = N_("Not allowed"),
+	[MSG_READ_ONLY] = N_("This page can only be read."),
+	[MSG_USE_FORM] = N_("Please use the form to send a report."),
+	[MSG_NOT_RECEIVED_H] = N_("Not received"),
+	[MSG_BAD_TYPE] = N_("The form was sent in a way we do not accept. "
+	    "Please use the form on this site."),
+	[MSG_NO_LENGTH] = N_("The form was sent without its length. Please "
+	    "use the form on this site."),
+	[MSG_TOO_LARGE] = N_("What you sent is too long. Please shorten the "
+	    "description and send it again."),
+	[MSG_INCOMPLETE] = N_("The form arrived incomplete. Please go back "
+	    "and send it again."),
+	[MSG_TRY_LATER] = N_("Please try again in a few minutes."),
+	[MSG_OUR_ERROR] = N_("Your report was NOT received because of an "
+	    "error on our side. What you wrote is kept below. Please send it "
+	    "again."),
+	[MSG_NOT_STORED] = N_("Your report was NOT received: our system is "
+	    "busy or has a problem. What you wrote is kept below. Please send "
+	    "it again in a few minutes."),
+	[MSG_UNREADABLE] = N_("What was sent could not be read. Please fill "
+	    "in the form again."),
+	[MSG_TOKEN_FRESH] = N_("The form was sent very quickly. Please check "
+	    "what you wrote and send it again."),
+	[MSG_TOKEN_EXPIRED] = N_("The form was open for a long time and has "
+	    "expired. What you wrote is kept below. Please send it again."),
+	[MSG_TOKEN_BAD] = N_("The form could not be verified. What you wrote "
+	    "is kept below. Please send it again."),
+	[MSG_UNEXPECTED] = N_("The form contained something we did not "
+	    "expect. Please check it and send it again."),
+	[MSG_LANGUAGE] = N_("Language"),
+};
+
+const char *
+page_msg(const struct catalog *cat, enum msg m)
+{
+	return catalog_tr(cat, page_msgs[(unsigned)m < MSG_MAX ? m :
+	    MSG_NOT_FOUND]);
+}
+
+static int
+load_catalog(struct catalog *cat, const char *dir, enum lang l, char *err,
+    size_t errlen)
+{
+	enum catalog_err e = CATALOG_E_NOMEM;
+	char path[2048], *text = NULL;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/locale/%s.mo", dir, lang_code(l));
+	switch (keyfile_slurp(path, MAX_CATALOG, &text, &n)) {
+	case KF_OK:
+		e = catalog_parse((const unsigned char *)text, n, cat);
+		break;
+	case KF_E_FORMAT:
+		e = CATALOG_E_TOO_BIG;
+		break;
+	default:
+		snprintf(err, errlen, "cannot read translations %s (run make: "
+		    "it compiles html/locale/%s.po)", path, lang_code(l));
+		return -1;
+	}
+	free(text);
+	if (e == CATALOG_OK)
+		return 0;
+	snprintf(err, errlen, "translations %s: %s", path, catalog_strerror(e));
+	return -1;
+}
 
 int
 page_load(struct templates *t, const char *dir, char *err, size_t errlen)
@@ -29,11 +117,18 @@ page_load(struct templates *t, const char *dir, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot read template %s (set "
 			    "'templates' in the config to the html/ "
 			    "directory)", path);
-			page_unload(t);
-			return -1;
+			goto fail;
 		}
 	}
-	return 0;
+	for (i = 0; i < LANG_MAX; i++)
+		if (load_catalog(&t->cat[i], dir, (enum lang)i, err,
+		    errlen) != 0)
+			goto fail;
+	if (page_check(t, err, errlen) == 0)
+		return 0;
+fail:
+	page_unload(t);
+	return -1;
 }
 
 void
@@ -45,6 +140,92 @@ page_unload(struct templates *t)
 		free(t->text[i]);
 		t->text[i] = NULL;
 	}
+	for (i = 0; i < LANG_MAX; i++)
+		catalog_free(&t->cat[i]);
+}
+
+/* The {{_ text}} placeholders of one template. */
+static int
+template_msgids(const char *t, int (*fn)(const char *, size_t, void *),
+    void *arg)
+{
+	const char *open, *close;
+	int r;
+
+	while ((open = strstr(t, "{{_ ")) != NULL &&
+	    (close = strstr(open + 4, "}}")) != NULL) {
+		if ((r = fn(open + 4, (size_t)(close - open - 4), arg)) != 0)
+			return r;
+		t = close + 2;
+	}
+	return 0;
+}
+
+static int
+call(const char *s, int (*fn)(const char *, size_t, void *), void *arg)
+{
+	return s != NULL ? fn(s, strlen(s), arg) : 0;
+}
+
+int
+page_msgids(const struct templates *t,
+    int (*fn)(const char *, size_t, void *), void *arg)
+{
+	const struct choice *c;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < PAGE_MAX; i++)
+		if (t->text[i] != NULL)
+			r = template_msgids(t->text[i], fn, arg);
+	for (i = 0; r == 0 && i < MSG_MAX; i++)
+		r = call(page_msgs[i], fn, arg);
+	for (i = 0; r == 0 && i < nfields; i++) {
+		if ((r = call(fields[i].group, fn, arg)) != 0 ||
+		    (r = call(fields[i].label, fn, arg)) != 0 ||
+		    (r = call(fields[i].hint, fn, arg)) != 0)
+			break;
+		for (c = fields[i].choices; r == 0 && c && c->value; c++)
+			r = call(c->label, fn, arg);
+	}
+	return r;
+}
+
+struct check {
+	const struct catalog	*cat;
+	enum lang		 lang;
+	char			*err;
+	size_t			 errlen;
+};
+
+static int
+check_one(const char *s, size_t n, void *arg)
+{
+	struct check *k = arg;
+
+	if (catalog_get(k->cat, s, n) != NULL)
+		return 0;
+	snprintf(k->err, k->errlen, "no %s translation of \"%.*s\" (add it to "
+	    "html/locale/%s.po and run make)", lang_code(k->lang),
+	    n > 200 ? 200 : (int)n, s, lang_code(k->lang));
+	return -1;
+}
+
+int
+page_check(const struct templates *t, char *err, size_t errlen)
+{
+	struct check k;
+	size_t i;
+
+	for (i = 0; i < LANG_MAX; i++) {
+		k.cat = &t->cat[i];
+		k.lang = (enum lang)i;
+		k.err = err;
+		k.errlen = errlen;
+		if (page_msgids(t, check_one, &k) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 void
@@ -80,6 +261,15 @@ html_escape(struct buf *b, const char *s, size_t n)
 	}
 }
 
+/* Appends the translation of msgid, escaped. */
+static void
+tr_escape(struct buf *b, const struct catalog *cat, const char *msgid)
+{
+	const char *s = catalog_tr(cat, msgid);
+
+	html_escape(b, s, strlen(s));
+}
+
 static const struct var *
 find_var(const struct var *v, size_t n, const char *name, size_t len)
 {
@@ -92,73 +282,128 @@ find_var(const struct var *v, size_t n, const char *name, size_t len)
 	return NULL;
 }
 
-void
-page_render(struct buf *b, const char *t, const struct var *vars,
-    size_t nvars)
+/* One placeholder, name[0..len): "_ text" is a translation, anything
+ * else a variable. */
+static void
+placeholder(struct buf *b, const struct catalog *cat, const char *name,
+    size_t len, const struct var *vars, size_t nvars)
 {
-	const char *open, *close;
 	const struct var *v;
+	const char *s;
 
-	while ((open = strstr(t, "{{")) != NULL &&
-	    (close = strstr(open + 2, "}}")) != NULL) {
-		buf_add(b, t, (size_t)(open - t));
-		v = find_var(vars, nvars, open + 2, (size_t)(close - open - 2));
-		if (v != NULL && v->value != NULL) {
-			if (v->kind == VAR_HTML)
-				buf_str(b, v->value);
-			else
-				html_escape(b, v->value, strlen(v->value));
-		}
-		t = close + 2;
+	if (len > 2 && name[0] == '_' && name[1] == ' ') {
+		if ((s = catalog_get(cat, name + 2, len - 2)) != NULL)
+			html_escape(b, s, strlen(s));
+		else	/* no catalog (or a gap page_check did not see) */
+			html_escape(b, name + 2, len - 2);
+		return;
 	}
-	buf_str(b, t);
+	v = find_var(vars, nvars, name, len);
+	if (v == NULL || v->value == NULL)
+		return;
+	if (v->kind == VAR_HTML)
+		buf_str(b, v->value);
+	else
+		html_escape(b, v->value, strlen(v->value));
 }
 
-static void
-field_open(struct buf *b, const struct field *f, enum field_err e)
+void
+page_render(struct buf *b, const struct catalog *cat, const char *tmpl,
+    const struct var *vars, size_t nvars)
 {
-	const char *err = e != FE_NONE ? " field-error" : "";
-	char num[32];
+	const char *open, *close;
 
-	buf_str(b, "<div class=\"field");
-	buf_str(b, err);
-	buf_str(b, "\">\n<label for=\"f-");
+	while ((open = strstr(tmpl, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL) {
+		buf_add(b, tmpl, (size_t)(open - tmpl));
+		placeholder(b, cat, open + 2, (size_t)(close - open - 2), vars,
+		    nvars);
+		tmpl = close + 2;
+	}
+	buf_str(b, tmpl);
+}
+
+static const char *
+field_message(enum field_err e)
+{
+	switch (e) {
+	case FE_NONE:		break;
+	case FE_REQUIRED:	return page_msgs[MSG_FE_REQUIRED];
+	case FE_TOO_LONG:	return page_msgs[MSG_FE_TOO_LONG];
+	case FE_CHOICE:		return page_msgs[MSG_FE_CHOICE];
+	case FE_CHARS:		return page_msgs[MSG_FE_CHARS];
+	}
+	return "";
+}
+
+/* The label, hint and error message of a field. */
+static void
+field_texts(struct buf *b, const struct catalog *cat, const struct field *f,
+    enum field_err e)
+{
+	buf_str(b, "<label for=\"f-");
 	buf_str(b, f->name);
 	buf_str(b, "\">");
-	html_escape(b, f->label, strlen(f->label));
-	buf_str(b, f->required ? " <span class=\"req\">(required)</span>" :
-	    " <span class=\"opt\">(optional)</span>");
-	buf_str(b, "</label>\n");
+	tr_escape(b, cat, f->label);
+	buf_str(b, f->required ? " <span class=\"req\">" :
+	    " <span class=\"opt\">");
+	tr_escape(b, cat, page_msgs[f->required ? MSG_REQUIRED : MSG_OPTIONAL]);
+	buf_str(b, "</span></label>\n");
 	if (f->hint != NULL) {
 		buf_str(b, "<p class=\"hint\" id=\"h-");
 		buf_str(b, f->name);
 		buf_str(b, "\">");
-		html_escape(b, f->hint, strlen(f->hint));
+		tr_escape(b, cat, f->hint);
 		buf_str(b, "</p>\n");
 	}
 	if (e != FE_NONE) {
 		buf_str(b, "<p class=\"error-msg\" id=\"e-");
 		buf_str(b, f->name);
-		buf_str(b, "\"><span class=\"vh\">Error: </span>");
-		buf_str(b, form_field_message(e));
+		buf_str(b, "\"><span class=\"vh\">");
+		tr_escape(b, cat, page_msgs[MSG_ERROR_PREFIX]);
+		buf_str(b, " </span>");
+		tr_escape(b, cat, field_message(e));
 		buf_str(b, "</p>\n");
 	}
-	if (f->kind != FIELD_CHOICE) {
+}
+
+/* The opening of the control, up to its last attribute. The hint and
+ * the error message are tied to it with aria-describedby, so a screen
+ * reader reads them with the field. */
+static void
+control_open(struct buf *b, const struct field *f, enum field_err e)
+{
+	char num[32];
+
+	if (f->kind == FIELD_CHOICE)
+		buf_str(b, "<select");
+	else {
 		snprintf(num, sizeof(num), "%zu", f->max);
-		buf_str(b, f->kind == FIELD_TEXT ? "<textarea rows=\"" : "<input "
-		    "type=\"text\" size=\"");
-		buf_str(b, f->kind == FIELD_TEXT ? (f->max > 2000 ? "10" : "4") :
-		    "40");
+		buf_str(b, f->kind == FIELD_TEXT ? "<textarea rows=\"" :
+		    "<input type=\"text\" size=\"");
+		buf_str(b, f->kind == FIELD_TEXT ? (f->max > 2000 ? "10" :
+		    "4") : "40");
 		buf_str(b, "\" maxlength=\"");
 		buf_str(b, num);
 		buf_str(b, "\"");
-	} else
-		buf_str(b, "<select");
+	}
 	buf_str(b, " id=\"f-");
 	buf_str(b, f->name);
 	buf_str(b, "\" name=\"");
 	buf_str(b, f->name);
 	buf_str(b, "\" autocomplete=\"off\"");
+	if (f->hint != NULL || e != FE_NONE) {
+		buf_str(b, " aria-describedby=\"");
+		if (f->hint != NULL) {
+			buf_str(b, "h-");
+			buf_str(b, f->name);
+		}
+		if (e != FE_NONE) {
+			buf_str(b, f->hint != NULL ? " e-" : "e-");
+			buf_str(b, f->name);
+		}
+		buf_str(b, "\"");
+	}
 	if (f->required)
 		buf_str(b, " required");
 	if (e != FE_NONE)
@@ -166,8 +411,8 @@ field_open(struct buf *b, const struct field *f, enum field_err e)
 }
 
 static void
-field_control(struct buf *b, const struct field *f, const char *v,
-    size_t n)
+field_control(struct buf *b, const struct catalog *cat,
+    const struct field *f, const char *v, size_t n)
 {
 	const struct choice *c;
 
@@ -180,24 +425,26 @@ field_control(struct buf *b, const struct field *f, const char *v,
 		html_escape(b, v, n);
 		buf_str(b, "</textarea>\n");
 	} else {
-		buf_str(b, ">\n<option value=\"\">Please choose</option>\n");
+		buf_str(b, ">\n<option value=\"\">");
+		tr_escape(b, cat, page_msgs[MSG_CHOOSE]);
+		buf_str(b, "</option>\n");
 		for (c = f->choices; c->value != NULL; c++) {
 			buf_str(b, "<option value=\"");
 			buf_str(b, c->value);
 			buf_str(b, n == strlen(c->value) && memcmp(v, c->value,
 			    n) == 0 ? "\" selected>" : "\">");
-			html_escape(b, c->label, strlen(c->label));
+			tr_escape(b, cat, c->label);
 			buf_str(b, "</option>\n");
 		}
 		buf_str(b, "</select>\n");
 	}
-	buf_str(b, "</div>\n");
 }
 
 void
-page_fields(struct buf *b, const struct report *r)
+page_fields(struct buf *b, const struct catalog *cat, const struct report *r)
 {
 	const char *group = NULL;
+	enum field_err e;
 	size_t i;
 
 	for (i = 0; i < nfields; i++) {
@@ -206,31 +453,40 @@ page_fields(struct buf *b, const struct report *r)
 				buf_str(b, "</fieldset>\n");
 			group = fields[i].group;
 			buf_str(b, "<fieldset>\n<legend>");
-			html_escape(b, group, strlen(group));
+			tr_escape(b, cat, group);
 			buf_str(b, "</legend>\n");
 		}
-		field_open(b, &fields[i], r ? r->err[i] : FE_NONE);
-		field_control(b, &fields[i], r && r->value[i] ? r->value[i] :
-		    "", r && r->value[i] ? r->len[i] : 0);
+		e = r ? r->err[i] : FE_NONE;
+		buf_str(b, e != FE_NONE ? "<div class=\"field field-error\">\n" :
+		    "<div class=\"field\">\n");
+		field_texts(b, cat, &fields[i], e);
+		control_open(b, &fields[i], e);
+		field_control(b, cat, &fields[i], r && r->value[i] ?
+		    r->value[i] : "", r && r->value[i] ? r->len[i] : 0);
+		buf_str(b, "</div>\n");
 	}
 	if (group != NULL)
 		buf_str(b, "</fieldset>\n");
 }
 
+/* The pattern of the UK government's design system: a summary at the
+ * top that links to each field in error. */
 void
-page_error_summary(struct buf *b, const struct report *r,
-    const char *general)
+page_error_summary(struct buf *b, const struct catalog *cat,
+    const struct report *r, const char *general)
 {
 	size_t i;
 
 	if (general == NULL && (r == NULL || r->nerr == 0))
 		return;
 	buf_str(b, "<div class=\"error-summary\" role=\"alert\" "
-	    "tabindex=\"-1\" id=\"errors\">\n<h2>There is a problem</h2>\n"
-	    "<ul>\n");
+	    "aria-labelledby=\"errors-title\" tabindex=\"-1\" id=\"errors\">\n"
+	    "<h2 id=\"errors-title\">");
+	tr_escape(b, cat, page_msgs[MSG_PROBLEM]);
+	buf_str(b, "</h2>\n<ul>\n");
 	if (general != NULL) {
 		buf_str(b, "<li>");
-		html_escape(b, general, strlen(general));
+		tr_escape(b, cat, general);
 		buf_str(b, "</li>\n");
 	}
 	for (i = 0; r != NULL && i < nfields; i++) {
@@ -239,10 +495,38 @@ page_error_summary(struct buf *b, const struct report *r,
 		buf_str(b, "<li><a href=\"#f-");
 		buf_str(b, fields[i].name);
 		buf_str(b, "\">");
-		html_escape(b, fields[i].label, strlen(fields[i].label));
-		buf_str(b, ": ");
-		buf_str(b, form_field_message(r->err[i]));
+		tr_escape(b, cat, fields[i].label);
+		/* A dash reads right in every language, after a label
+		 * that ends in "?" too. */
+		buf_str(b, " \xe2\x80\x93 ");
+		tr_escape(b, cat, field_message(r->err[i]));
 		buf_str(b, "</a></li>\n");
 	}
 	buf_str(b, "</ul>\n</div>\n");
+}
+
+void
+page_lang_nav(struct buf *b, const struct catalog *cat, enum lang cur,
+    const char *here)
+{
+	int i;
+
+	buf_str(b, "<nav class=\"langs\" aria-label=\"");
+	tr_escape(b, cat, page_msgs[MSG_LANGUAGE]);
+	buf_str(b, "\">\n<ul>\n");
+	for (i = 0; i < LANG_MAX; i++) {
+		buf_str(b, "<li><a href=\"");
+		html_escape(b, here, strlen(here));
+		buf_str(b, "lang=");
+		buf_str(b, lang_code((enum lang)i));
+		buf_str(b, "\" hreflang=\"");
+		buf_str(b, lang_code((enum lang)i));
+		buf_str(b, "\" lang=\"");
+		buf_str(b, lang_code((enum lang)i));
+		buf_str(b, (enum lang)i == cur ? "\" aria-current=\"true\">" :
+		    "\">");
+		buf_str(b, lang_name((enum lang)i));
+		buf_str(b, "</a></li>\n");
+	}
+	buf_str(b, "</ul>\n</nav>\n");
 }

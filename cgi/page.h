@@ -1,15 +1,20 @@
 /*
- * Pages. Templates in html/ hold {{name}} placeholders; a value is
- * HTML-escaped unless it is a fragment this program built itself from
- * escaped parts (VAR_HTML). There is no way for a template to ask for
- * unescaped text.
+ * Pages. Templates in html/ hold {{name}} placeholders, filled from
+ * variables, and {{_ English text}} placeholders, replaced by the text's
+ * translation in the page's language (html/locale/LANG.po, compiled to
+ * LANG.mo files that page_load reads). Every value and every
+ * translation is HTML-escaped, unless it is a fragment this program
+ * built itself from escaped parts (VAR_HTML). There is no way for a
+ * template or a translation to ask for unescaped text.
  */
 #ifndef TIPLINE_PAGE_H
 #define TIPLINE_PAGE_H
 
 #include <stddef.h>
 
+#include "catalog.h"
 #include "form.h"
+#include "lang.h"
 #include "util.h"
 
 enum var_kind { VAR_TEXT, VAR_HTML };
@@ -20,28 +25,68 @@ struct var {
 	enum var_kind	 kind;
 };
 
-enum page_id { PAGE_LAYOUT, PAGE_FORM, PAGE_RECEIVED, PAGE_ERROR, PAGE_MAX };
-
-struct templates {
-	char	*text[PAGE_MAX];
+enum page_id {
+	PAGE_LAYOUT, PAGE_FORM, PAGE_RECEIVED, PAGE_ERROR, PAGE_PRIVACY,
+	PAGE_MAX
 };
 
-/* Loads html/{layout,form,received,error}.html from dir. */
+struct templates {
+	char		*text[PAGE_MAX];
+	struct catalog	 cat[LANG_MAX];
+};
+
+/* The texts the program itself puts on pages (titles, error pages,
+ * messages beside fields), as msgids; page_msg gives the translation. */
+enum msg {
+	MSG_TITLE_FORM, MSG_TITLE_RECEIVED, MSG_TITLE_PRIVACY,
+	MSG_ERROR_PREFIX, MSG_PROBLEM, MSG_REQUIRED, MSG_OPTIONAL, MSG_CHOOSE,
+	MSG_FE_REQUIRED, MSG_FE_TOO_LONG, MSG_FE_CHOICE, MSG_FE_CHARS,
+	MSG_NOT_FOUND_H, MSG_NOT_FOUND, MSG_NO_SUCH_REF,
+	MSG_NOT_ALLOWED_H, MSG_READ_ONLY, MSG_USE_FORM,
+	MSG_NOT_RECEIVED_H, MSG_BAD_TYPE, MSG_NO_LENGTH, MSG_TOO_LARGE,
+	MSG_INCOMPLETE, MSG_TRY_LATER, MSG_OUR_ERROR, MSG_NOT_STORED,
+	MSG_UNREADABLE, MSG_TOKEN_FRESH, MSG_TOKEN_EXPIRED, MSG_TOKEN_BAD,
+	MSG_UNEXPECTED, MSG_LANGUAGE,
+	MSG_MAX
+};
+
+extern const char *const page_msgs[MSG_MAX];
+
+/* Loads html/{layout,form,received,error,privacy}.html and the
+ * translations html/locale/{de,fr,it,en}.mo from dir, then checks with
+ * page_check that every text has a translation in every language. */
 int	page_load(struct templates *, const char *dir, char *err,
 	    size_t errlen);
 void	page_unload(struct templates *);
+/* 0 if every msgid (of the templates, the field table and page_msgs)
+ * has a translation in every catalog; else -1 with the first one
+ * missing named in err. */
+int	page_check(const struct templates *, char *err, size_t errlen);
+/* Calls fn for every msgid a page can show; stops early and returns
+ * what fn returned if that is not 0. */
+int	page_msgids(const struct templates *,
+	    int (*fn)(const char *msgid, size_t n, void *arg), void *arg);
 
-/* Appends tmpl with its placeholders filled from vars. An unknown name
- * renders as nothing. Fails (b->failed) if the output would be too long. */
-void	page_render(struct buf *, const char *tmpl, const struct var *,
-	    size_t nvars);
+const char *page_msg(const struct catalog *, enum msg);
+
+/* Appends tmpl with its placeholders filled from vars and translations
+ * from cat (NULL: the English msgids). An unknown name renders as
+ * nothing. Fails (b->failed) if the output would be too long. */
+void	page_render(struct buf *, const struct catalog *, const char *tmpl,
+	    const struct var *, size_t nvars);
 /* HTML-escapes s[0..n); invalid UTF-8 becomes U+FFFD. */
 void	html_escape(struct buf *, const char *s, size_t n);
 /* The form's fieldsets, filled from r (NULL for an empty form), with a
  * message beside each field in error. */
-void	page_fields(struct buf *, const struct report *r);
-/* The error summary (empty when r has no error). */
-void	page_error_summary(struct buf *, const struct report *r,
-	    const char *general);
+void	page_fields(struct buf *, const struct catalog *,
+	    const struct report *r);
+/* The error summary (empty when r has no error and general is NULL);
+ * general is a page_msgs entry. */
+void	page_error_summary(struct buf *, const struct catalog *,
+	    const struct report *r, const char *general);
+/* The language links: each to here + "lang=xx", here being a path and
+ * query prefix such as "/?" or "/received?ref=TL-...&". */
+void	page_lang_nav(struct buf *, const struct catalog *, enum lang cur,
+	    const char *here);
 
 #endif

@@ -4,6 +4,8 @@
  * returned, that is after the COMMIT; any failure before answers 503.
  * Nothing here reads the client's address, User-Agent, cookies or
  * Referer; nginx does not even pass them (nginx/tipline-local.conf.in).
+ * Every page is in the reader's language: an explicit choice (?lang=,
+ * or the form's hidden "lang" field), else Accept-Language, else German.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,12 +21,21 @@
 static const char *const common_headers =
     "Content-Type: text/html; charset=utf-8\r\n"
     "Cache-Control: no-store\r\n"
+    "Vary: Accept-Language\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: no-referrer\r\n"
     "X-Frame-Options: DENY\r\n"
     "Content-Security-Policy: default-src 'none'; style-src 'self'; "
     "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'\r\n";
+
+/* The language of one response. */
+struct view {
+	enum lang		 lang;
+	int			 chosen;	/* by ?lang= or the form */
+	const struct catalog	*cat;
+	char			 here[64];	/* this page, for lang links */
+};
 
 static const char *
 status_text(int status)
@@ -43,64 +54,134 @@ status_text(int status)
 	}
 }
 
+/* The value of name in a query string ("a=1&lang=fr"), its length in
+ * *n; NULL if absent, or if the query is longer than MAX_QUERY. Values
+ * are compared as sent: ours (a language code, a reference) need no
+ * percent-decoding. */
+static const char *
+query_param(const char *q, const char *name, size_t *n)
+{
+	size_t len = strlen(name), qlen;
+	const char *end, *amp;
+
+	if (q == NULL || (qlen = strlen(q)) > MAX_QUERY)
+		return NULL;
+	for (end = q + qlen; q < end; q = amp + 1) {
+		if ((amp = memchr(q, '&', (size_t)(end - q))) == NULL)
+			amp = end;
+		if ((size_t)(amp - q) > len && memcmp(q, name, len) == 0 &&
+		    q[len] == '=') {
+			*n = (size_t)(amp - q) - len - 1;
+			return q + len + 1;
+		}
+	}
+	return NULL;
+}
+
+static void
+view_set(struct ctx *c, struct view *v, enum lang l, int chosen)
+{
+	v->lang = l;
+	v->chosen = chosen;
+	v->cat = &c->tmpl.cat[l];
+}
+
+/* ?lang=, else Accept-Language, else the default. An unknown ?lang=
+ * value is not an error: the page is simply in another language. */
+static void
+view_init(struct ctx *c, struct view *v, const struct req *rq)
+{
+	const char *al = rq->accept_language, *s;
+	size_t n;
+	int l;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->here, sizeof(v->here), "/?");
+	if ((s = query_param(rq->query, "lang", &n)) != NULL &&
+	    (l = lang_from_code(s, n)) >= 0)
+		view_set(c, v, (enum lang)l, 1);
+	else if (al != NULL && (l = lang_negotiate(al, strlen(al))) >= 0)
+		view_set(c, v, (enum lang)l, 0);
+	else
+		view_set(c, v, LANG_DEFAULT, 0);
+}
+
 /* Wraps content in the layout and writes headers and body to out. */
 static int
-respond(struct ctx *c, struct buf *out, int status, const char *title,
-    const char *content, const char *extra_headers)
+respond(struct ctx *c, const struct view *vw, struct buf *out, int status,
+    const char *title, const char *content, const char *extra_headers)
 {
-	struct buf body;
+	struct buf body, nav;
 	char line[64];
-	const struct var v[] = {
-		{ "lang", "en", VAR_TEXT },
-		{ "title", title, VAR_TEXT },
-		{ "content", content, VAR_HTML },
-	};
 
 	buf_init(&body, MAX_PAGE);
-	page_render(&body, c->tmpl.text[PAGE_LAYOUT], v, 3);
-	if (body.failed) {
+	buf_init(&nav, MAX_PAGE);
+	page_lang_nav(&nav, vw->cat, vw->lang, vw->here);
+	{
+		const struct var v[] = {
+			{ "lang", lang_code(vw->lang), VAR_TEXT },
+			{ "title", title, VAR_TEXT },
+			{ "languages", nav.p, VAR_HTML },
+			{ "content", content, VAR_HTML },
+		};
+		page_render(&body, vw->cat, c->tmpl.text[PAGE_LAYOUT], v, 4);
+	}
+	if (body.failed || nav.failed) {
 		buf_free(&body);
 		status = 500;
 		buf_init(&body, 0);
-		buf_str(&body, "<!doctype html><title>Error</title>"
-		    "<p>Internal error.</p>");
+		/* The last resort has no language to pick: all four. */
+		buf_str(&body, "<!doctype html><title>Error</title><p lang=\"de\">"
+		    "Interner Fehler.</p><p lang=\"fr\">Erreur interne.</p>"
+		    "<p lang=\"it\">Errore interno.</p><p lang=\"en\">Internal "
+		    "error.</p>");
 	}
 	snprintf(line, sizeof(line), "Status: %d %s\r\n", status,
 	    status_text(status));
 	buf_str(out, line);
 	buf_str(out, common_headers);
+	snprintf(line, sizeof(line), "Content-Language: %s\r\n",
+	    lang_code(vw->lang));
+	buf_str(out, line);
 	if (extra_headers != NULL)
 		buf_str(out, extra_headers);
 	buf_str(out, "\r\n");
 	buf_add(out, body.p, body.len);
 	buf_free(&body);
+	buf_free(&nav);
 	return status;
 }
 
 static int
-error_page(struct ctx *c, struct buf *out, int status, const char *heading,
-    const char *message, const char *extra_headers)
+error_page(struct ctx *c, const struct view *vw, struct buf *out,
+    int status, enum msg heading, enum msg message,
+    const char *extra_headers)
 {
 	struct buf content;
+	const char *h = page_msg(vw->cat, heading);
 	const struct var v[] = {
-		{ "heading", heading, VAR_TEXT },
-		{ "message", message, VAR_TEXT },
+		{ "heading", h, VAR_TEXT },
+		{ "message", page_msg(vw->cat, message), VAR_TEXT },
+		{ "lang", lang_code(vw->lang), VAR_TEXT },
 	};
 	int rv;
 
 	buf_init(&content, MAX_PAGE);
-	page_render(&content, c->tmpl.text[PAGE_ERROR], v, 2);
-	rv = respond(c, out, status, heading, content.p, extra_headers);
+	page_render(&content, vw->cat, c->tmpl.text[PAGE_ERROR], v, 3);
+	rv = respond(c, vw, out, status, h, content.failed ? NULL : content.p,
+	    extra_headers);
 	buf_free(&content);
 	return rv;
 }
 
-/* The form, empty (r NULL) or as the reporter sent it, with errors. */
+/* The form, empty (r NULL) or as the reporter sent it, with errors and
+ * a general message (a page_msgs entry) at the top. */
 static int
-form_page(struct ctx *c, struct buf *out, int status,
-    const struct report *r, const char *general, const char *token)
+form_page(struct ctx *c, const struct view *vw, struct buf *out,
+    int status, const struct report *r, const char *general,
+    const char *token, const char *extra_headers)
 {
-	struct buf fieldsb, summary, content;
+	struct buf fieldsb, summary, content, title;
 	char fresh[TOKEN_CHARS + 1];
 	int rv;
 
@@ -111,52 +192,94 @@ form_page(struct ctx *c, struct buf *out, int status,
 	buf_init(&fieldsb, MAX_PAGE);
 	buf_init(&summary, MAX_PAGE);
 	buf_init(&content, MAX_PAGE);
-	page_fields(&fieldsb, r);
-	page_error_summary(&summary, r, general);
+	buf_init(&title, MAX_PAGE);
+	page_fields(&fieldsb, vw->cat, r);
+	page_error_summary(&summary, vw->cat, r, general);
 	{
 		const struct var v[] = {
 			{ "errors", summary.p, VAR_HTML },
 			{ "fields", fieldsb.p, VAR_HTML },
 			{ "token", token, VAR_TEXT },
+			{ "lang", lang_code(vw->lang), VAR_TEXT },
 		};
-		page_render(&content, c->tmpl.text[PAGE_FORM], v, 3);
+		page_render(&content, vw->cat, c->tmpl.text[PAGE_FORM], v, 4);
 	}
-	rv = respond(c, out, status, status == 200 ? "Report trafficking or "
-	    "smuggling" : "Error: report trafficking or smuggling",
-	    content.failed ? NULL : content.p, NULL);
+	/* A title that starts with "Error:" tells a screen reader at once
+	 * that the form came back. */
+	if (status != 200) {
+		buf_str(&title, page_msg(vw->cat, MSG_ERROR_PREFIX));
+		buf_str(&title, " ");
+	}
+	buf_str(&title, page_msg(vw->cat, MSG_TITLE_FORM));
+	rv = respond(c, vw, out, status, title.p, content.failed ? NULL :
+	    content.p, extra_headers);
 	buf_free(&fieldsb);
 	buf_free(&summary);
 	buf_free(&content);
+	buf_free(&title);
 	return rv;
 }
 
+/* 303 to the received page; its language goes along when the reporter
+ * chose it, since the browser's Accept-Language may say otherwise. */
 static int
-redirect_received(struct buf *out, const char *ref)
+redirect_received(const struct view *vw, struct buf *out, const char *ref)
 {
 	buf_str(out, "Status: 303 See Other\r\nLocation: /received?ref=");
 	buf_str(out, ref);	/* ref_valid: only [A-Z0-9-] */
+	if (vw->chosen) {
+		buf_str(out, "&lang=");
+		buf_str(out, lang_code(vw->lang));
+	}
 	buf_str(out, "\r\nCache-Control: no-store\r\n"
 	    "Content-Length: 0\r\n\r\n");
 	return 303;
 }
 
 static int
-received_page(struct ctx *c, const struct req *rq, struct buf *out)
+received_page(struct ctx *c, struct view *vw, const struct req *rq,
+    struct buf *out)
 {
 	struct buf content;
-	const char *q = rq->query ? rq->query : "";
+	char ref[REF_LEN + 1];
+	const char *q;
+	size_t n;
 	int rv;
 
-	if (strncmp(q, "ref=", 4) != 0 || !ref_valid(q + 4, strlen(q + 4)))
-		return error_page(c, out, 404, "Page not found",
-		    "This page does not exist. If you sent a report, its "
-		    "reference was shown on the page after sending.", NULL);
+	if ((q = query_param(rq->query, "ref", &n)) == NULL || n != REF_LEN ||
+	    !ref_valid(q, n))
+		return error_page(c, vw, out, 404, MSG_NOT_FOUND_H,
+		    MSG_NO_SUCH_REF, NULL);
+	memcpy(ref, q, n);
+	ref[n] = '\0';
+	snprintf(vw->here, sizeof(vw->here), "/received?ref=%s&", ref);
 	buf_init(&content, MAX_PAGE);
 	{
-		const struct var v[] = { { "ref", q + 4, VAR_TEXT } };
-		page_render(&content, c->tmpl.text[PAGE_RECEIVED], v, 1);
+		const struct var v[] = {
+			{ "ref", ref, VAR_TEXT },
+			{ "lang", lang_code(vw->lang), VAR_TEXT },
+		};
+		page_render(&content, vw->cat, c->tmpl.text[PAGE_RECEIVED], v,
+		    2);
 	}
-	rv = respond(c, out, 200, "Report received", content.p, NULL);
+	rv = respond(c, vw, out, 200, page_msg(vw->cat, MSG_TITLE_RECEIVED),
+	    content.failed ? NULL : content.p, NULL);
+	buf_free(&content);
+	return rv;
+}
+
+static int
+privacy_page(struct ctx *c, struct view *vw, struct buf *out)
+{
+	struct buf content;
+	const struct var v[] = { { "lang", lang_code(vw->lang), VAR_TEXT } };
+	int rv;
+
+	snprintf(vw->here, sizeof(vw->here), "/privacy?");
+	buf_init(&content, MAX_PAGE);
+	page_render(&content, vw->cat, c->tmpl.text[PAGE_PRIVACY], v, 1);
+	rv = respond(c, vw, out, 200, page_msg(vw->cat, MSG_TITLE_PRIVACY),
+	    content.failed ? NULL : content.p, NULL);
 	buf_free(&content);
 	return rv;
 }
@@ -168,14 +291,11 @@ token_message(enum token_err e)
 	case TOKEN_OK:
 		return NULL;
 	case TOKEN_E_FRESH:
-		return "The form was sent very quickly. Please check what you "
-		    "wrote and send it again.";
+		return page_msgs[MSG_TOKEN_FRESH];
 	case TOKEN_E_EXPIRED:
-		return "The form was open for a long time and has expired. "
-		    "What you wrote is kept below. Please send it again.";
+		return page_msgs[MSG_TOKEN_EXPIRED];
 	default:
-		return "The form could not be verified. What you wrote is "
-		    "kept below. Please send it again.";
+		return page_msgs[MSG_TOKEN_BAD];
 	}
 }
 
@@ -207,63 +327,55 @@ seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
 	return res;
 }
 
-static const char *
-pick_lang(const char *l)
-{
-	static const char *const langs[] = { "de", "fr", "it", "en" };
-	size_t i;
-
-	for (i = 0; l != NULL && i < 4; i++)
-		if (strcmp(l, langs[i]) == 0)
-			return langs[i];
-	return "en";
-}
-
+/* Stores the report; on any failure the form comes back with what was
+ * typed and a message that it was NOT received. */
 static int
-accept_report(struct ctx *c, struct buf *out, const struct report *r,
-    const unsigned char *nonce)
+accept_report(struct ctx *c, const struct view *vw, struct buf *out,
+    const struct report *r, const unsigned char *nonce)
 {
 	char ref[REF_LEN + 1], *rec;
 	enum store_res res;
 
-	if ((rec = record_build(r, pick_lang(r->lang))) == NULL)
-		return error_page(c, out, 500, "Not received", "Your report "
-		    "was not received because of an error on our side. "
-		    "Please go back and try again.", NULL);
+	if ((rec = record_build(r, lang_code(vw->lang))) == NULL)
+		return form_page(c, vw, out, 500, r, page_msgs[MSG_OUR_ERROR],
+		    r->token, NULL);
 	res = seal_and_store(c, rec, nonce, ref);
 	record_free_string(rec);
 	if (res == STORE_OK || res == STORE_DUP)
-		return redirect_received(out, ref);
+		return redirect_received(vw, out, ref);
 	fprintf(stderr, "tipline-fcgi: report not stored: %s\n",
 	    res == STORE_BUSY ? "database busy" : res == STORE_FULL ?
 	    "disk full" : store_errmsg(c->store));
-	return error_page(c, out, 503, "Not received", "Your report was NOT "
-	    "received: our system is busy or has a problem. Please go back "
-	    "(what you wrote should still be there) and send it again in a "
-	    "few minutes.", "Retry-After: 60\r\n");
+	/* The same token again: its nonce was not stored (the transaction
+	 * rolled back), so sending again works and still makes one report. */
+	return form_page(c, vw, out, 503, r, page_msgs[MSG_NOT_STORED],
+	    r->token, "Retry-After: 60\r\n");
 }
 
 static int
-handle_form(struct ctx *c, struct buf *out, char *body, size_t len)
+handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
+    size_t len)
 {
 	unsigned char nonce[TOKEN_NONCE];
 	struct report r;
 	struct form f;
 	enum token_err te = TOKEN_E_FORMAT;
 	const char *general;
-	int rv;
+	int rv, l;
 
 	if (form_parse(body, len, &f) != FORM_OK)
-		return form_page(c, out, 400, NULL, "What was sent could not "
-		    "be read. Please fill in the form again.", NULL);
+		return form_page(c, vw, out, 400, NULL,
+		    page_msgs[MSG_UNREADABLE], NULL, NULL);
 	form_check(&f, &r);
+	if (r.lang != NULL && (l = lang_from_code(r.lang, strlen(r.lang))) >= 0)
+		view_set(c, vw, (enum lang)l, 1);
 	if (r.honeypot != NULL && r.honeypot[0] != '\0') {
 		/* A bot: it gets what looks like success, and no row. */
 		char ref[REF_LEN + 1];
 
 		ref_make(ref);
 		form_free(&f);
-		return redirect_received(out, ref);
+		return redirect_received(vw, out, ref);
 	}
 	if (r.token != NULL)
 		te = token_check(c->secret, r.token, strlen(r.token), c->now(),
@@ -271,13 +383,12 @@ handle_form(struct ctx *c, struct buf *out, char *body, size_t len)
 		    (uint64_t)c->cfg->token_max_age, nonce);
 	general = token_message(te);
 	if (general == NULL && r.general != FG_NONE)
-		general = "The form contained something we did not expect. "
-		    "Please check it and send it again.";
+		general = page_msgs[MSG_UNEXPECTED];
 	if (general != NULL || r.nerr > 0)
-		rv = form_page(c, out, 400, &r, general, te == TOKEN_OK ?
-		    r.token : NULL);
+		rv = form_page(c, vw, out, 400, &r, general, te == TOKEN_OK ?
+		    r.token : NULL, NULL);
 	else
-		rv = accept_report(c, out, &r, nonce);
+		rv = accept_report(c, vw, out, &r, nonce);
 	form_free(&f);
 	return rv;
 }
@@ -330,32 +441,30 @@ read_body(const struct req *rq, char *buf, size_t len)
 }
 
 static int
-handle_submit(struct ctx *c, const struct req *rq, struct buf *out)
+handle_submit(struct ctx *c, struct view *vw, const struct req *rq,
+    struct buf *out)
 {
 	long len = content_length(rq->content_length);
 	char *body;
 	int rv;
 
 	if (!is_urlencoded(rq->content_type))
-		return error_page(c, out, 415, "Not received", "The form was "
-		    "sent in a way we do not accept. Please use the form on "
-		    "this site.", NULL);
+		return error_page(c, vw, out, 415, MSG_NOT_RECEIVED_H,
+		    MSG_BAD_TYPE, NULL);
 	if (len == -1)
-		return error_page(c, out, 411, "Not received", "The form was "
-		    "sent without its length. Please use the form on this "
-		    "site.", NULL);
+		return error_page(c, vw, out, 411, MSG_NOT_RECEIVED_H,
+		    MSG_NO_LENGTH, NULL);
 	if (len == -2)
-		return error_page(c, out, 413, "Not received", "What you sent "
-		    "is too long. Please shorten the description and send "
-		    "it again.", NULL);
+		return error_page(c, vw, out, 413, MSG_NOT_RECEIVED_H,
+		    MSG_TOO_LARGE, NULL);
 	if ((body = malloc((size_t)len + 1)) == NULL)
-		return error_page(c, out, 503, "Not received", "Please try "
-		    "again in a few minutes.", "Retry-After: 60\r\n");
+		return error_page(c, vw, out, 503, MSG_NOT_RECEIVED_H,
+		    MSG_TRY_LATER, "Retry-After: 60\r\n");
 	if (read_body(rq, body, (size_t)len) != 0)
-		rv = error_page(c, out, 400, "Not received", "The form arrived "
-		    "incomplete. Please go back and send it again.", NULL);
+		rv = error_page(c, vw, out, 400, MSG_NOT_RECEIVED_H,
+		    MSG_INCOMPLETE, NULL);
 	else
-		rv = handle_form(c, out, body, (size_t)len);
+		rv = handle_form(c, vw, out, body, (size_t)len);
 	free(body);
 	return rv;
 }
@@ -366,20 +475,26 @@ serve(struct ctx *c, const struct req *rq, struct buf *out)
 	const char *m = rq->method ? rq->method : "";
 	const char *p = rq->path ? rq->path : "";
 	int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+	struct view vw;
 
-	if (strcmp(p, "/") == 0 || strcmp(p, "/received") == 0) {
+	view_init(c, &vw, rq);
+	if (strcmp(p, "/") == 0 || strcmp(p, "/received") == 0 ||
+	    strcmp(p, "/privacy") == 0) {
 		if (!get)
-			return error_page(c, out, 405, "Not allowed", "This "
-			    "page can only be read.", "Allow: GET, HEAD\r\n");
-		return p[1] == '\0' ? form_page(c, out, 200, NULL, NULL, NULL) :
-		    received_page(c, rq, out);
+			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
+			    MSG_READ_ONLY, "Allow: GET, HEAD\r\n");
+		if (p[1] == '\0')
+			return form_page(c, &vw, out, 200, NULL, NULL, NULL,
+			    NULL);
+		return p[1] == 'r' ? received_page(c, &vw, rq, out) :
+		    privacy_page(c, &vw, out);
 	}
 	if (strcmp(p, "/submit") == 0) {
 		if (strcmp(m, "POST") != 0)
-			return error_page(c, out, 405, "Not allowed", "Please "
-			    "use the form to send a report.", "Allow: POST\r\n");
-		return handle_submit(c, rq, out);
+			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
+			    MSG_USE_FORM, "Allow: POST\r\n");
+		return handle_submit(c, &vw, rq, out);
 	}
-	return error_page(c, out, 404, "Page not found", "This page does not "
-	    "exist.", NULL);
+	return error_page(c, &vw, out, 404, MSG_NOT_FOUND_H, MSG_NOT_FOUND,
+	    NULL);
 }

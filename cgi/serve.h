@@ -30,6 +30,9 @@ struct req {
 	const char	*query;
 	const char	*content_type;
 	const char	*content_length;
+	/* The browser's Accept-Language (HTTP_ACCEPT_LANGUAGE), or NULL:
+	 * it picks the page's language when the reporter chose none. */
+	const char	*accept_language;
 	/* Reads up to n bytes of body; returns the count, 0 at the end. */
 	int		 (*read)(void *io, char *buf, int n);
 	void		*io;

@@ -1,113 +1,123 @@
 /*
  * The field table. Values of choices are stable identifiers stored in
  * records; labels are for people and may change. Maximum lengths are in
- * Unicode code points and are documented in docs/FORMATS.md.
+ * Unicode code points and are documented in docs/FORMATS.md. Groups,
+ * labels, hints and choice labels are English msgids marked with N_():
+ * the pages look them up in the reader's language (html/locale/LANG.po);
+ * the CLI shows them as they are.
  */
 #include <string.h>
 
+#include "catalog.h"
 #include "fields.h"
 #include "limits.h"
 
 static const struct choice types[] = {
-	{ "sexual", "Sexual exploitation" },
-	{ "labour", "Labour exploitation (including domestic work)" },
-	{ "begging", "Forced begging" },
-	{ "criminality", "Forced criminality" },
-	{ "organs", "Organ removal" },
-	{ "smuggling", "Migrant smuggling" },
-	{ "other", "Other / not sure" },
+	{ "sexual", N_("Sexual exploitation") },
+	{ "labour", N_("Labour exploitation (including domestic work)") },
+	{ "begging", N_("Forced begging") },
+	{ "criminality", N_("Forced criminality") },
+	{ "organs", N_("Organ removal") },
+	{ "smuggling", N_("Migrant smuggling") },
+	{ "other", N_("Other / not sure") },
 	{ NULL, NULL }
 };
 
 static const struct choice cantons[] = {
-	{ "AG", "Aargau" }, { "AI", "Appenzell Innerrhoden" },
-	{ "AR", "Appenzell Ausserrhoden" }, { "BE", "Bern" },
-	{ "BL", "Basel-Landschaft" }, { "BS", "Basel-Stadt" },
-	{ "FR", "Fribourg" }, { "GE", "Geneva" }, { "GL", "Glarus" },
-	{ "GR", "Graubünden" }, { "JU", "Jura" }, { "LU", "Lucerne" },
-	{ "NE", "Neuchâtel" }, { "NW", "Nidwalden" }, { "OW", "Obwalden" },
-	{ "SG", "St. Gallen" }, { "SH", "Schaffhausen" },
-	{ "SO", "Solothurn" }, { "SZ", "Schwyz" }, { "TG", "Thurgau" },
-	{ "TI", "Ticino" }, { "UR", "Uri" }, { "VD", "Vaud" },
-	{ "VS", "Valais" }, { "ZG", "Zug" }, { "ZH", "Zurich" },
-	{ "abroad", "Abroad" }, { "unknown", "Unknown" },
+	{ "AG", N_("Aargau") }, { "AI", N_("Appenzell Innerrhoden") },
+	{ "AR", N_("Appenzell Ausserrhoden") }, { "BE", N_("Bern") },
+	{ "BL", N_("Basel-Landschaft") }, { "BS", N_("Basel-Stadt") },
+	{ "FR", N_("Fribourg") }, { "GE", N_("Geneva") },
+	{ "GL", N_("Glarus") }, { "GR", N_("Graubünden") },
+	{ "JU", N_("Jura") }, { "LU", N_("Lucerne") },
+	{ "NE", N_("Neuchâtel") }, { "NW", N_("Nidwalden") },
+	{ "OW", N_("Obwalden") }, { "SG", N_("St. Gallen") },
+	{ "SH", N_("Schaffhausen") }, { "SO", N_("Solothurn") },
+	{ "SZ", N_("Schwyz") }, { "TG", N_("Thurgau") },
+	{ "TI", N_("Ticino") }, { "UR", N_("Uri") }, { "VD", N_("Vaud") },
+	{ "VS", N_("Valais") }, { "ZG", N_("Zug") }, { "ZH", N_("Zurich") },
+	{ "abroad", N_("Abroad") }, { "unknown", N_("Unknown") },
 	{ NULL, NULL }
 };
 
 static const struct choice yesno[] = {
-	{ "yes", "Yes" }, { "no", "No" }, { "unknown", "Don't know" },
+	{ "yes", N_("Yes") }, { "no", N_("No") },
+	{ "unknown", N_("Don't know") },
 	{ NULL, NULL }
 };
 
 static const struct choice sources[] = {
-	{ "saw", "I saw it myself" },
-	{ "affected", "I am or was affected myself" },
-	{ "professional", "Through my work (NGO or authority)" },
-	{ "heard", "I heard it from someone" },
-	{ "other", "Other" },
+	{ "saw", N_("I saw it myself") },
+	{ "affected", N_("I am or was affected myself") },
+	{ "professional", N_("Through my work (NGO or authority)") },
+	{ "heard", N_("I heard it from someone") },
+	{ "other", N_("Other") },
 	{ NULL, NULL }
 };
 
 static const struct choice contact_ok[] = {
-	{ "yes", "Yes, you may contact me" },
-	{ "no", "No, please do not contact me" },
+	{ "yes", N_("Yes, you may contact me") },
+	{ "no", N_("No, please do not contact me") },
 	{ NULL, NULL }
 };
 
-#define G_WHAT	"What happened"
-#define G_WHERE	"Where"
-#define G_WHEN	"When"
-#define G_PEOPLE "The people affected"
-#define G_SUSP	"The suspects"
-#define G_HOW	"How you know"
-#define G_CONT	"Contact (optional)"
+#define G_WHAT	N_("What happened")
+#define G_WHERE	N_("Where")
+#define G_WHEN	N_("When")
+#define G_PEOPLE N_("The people affected")
+#define G_SUSP	N_("The suspects")
+#define G_HOW	N_("How you know")
+#define G_CONT	N_("Contact")
 
 const struct field fields[] = {
-	{ "type", G_WHAT, "Type of exploitation", "Choose what fits best.",
-	  FIELD_CHOICE, 0, 0, types },
-	{ "description", G_WHAT, "What did you see or hear?",
-	  "Describe what happened, in your own words.",
-	  FIELD_TEXT, 10000, 1, NULL },
-	{ "canton", G_WHERE, "Canton", NULL, FIELD_CHOICE, 0, 0, cantons },
-	{ "municipality", G_WHERE, "Municipality", NULL, FIELD_LINE, 200, 0,
-	  NULL },
-	{ "address", G_WHERE, "Address or landmark", NULL, FIELD_LINE, 300, 0,
-	  NULL },
-	{ "place_type", G_WHERE, "Type of place or business",
-	  "For example: bar, farm, private household, construction site.",
-	  FIELD_LINE, 200, 0, NULL },
-	{ "when", G_WHEN, "Date or period", "For example: since March 2026.",
-	  FIELD_LINE, 200, 0, NULL },
-	{ "ongoing", G_WHEN, "Is it still going on?", NULL, FIELD_CHOICE, 0,
-	  0, yesno },
-	{ "victims_count", G_PEOPLE, "How many people are affected?", NULL,
-	  FIELD_LINE, 100, 0, NULL },
-	{ "victims_ages", G_PEOPLE, "Approximate ages", NULL, FIELD_LINE, 100,
+	{ "type", G_WHAT, N_("Type of exploitation"),
+	  N_("Choose what fits best."), FIELD_CHOICE, 0, 0, types },
+	{ "description", G_WHAT, N_("What did you see or hear?"),
+	  N_("Describe what happened, in your own words: who, what, where "
+	  "and when, as far as you know."), FIELD_TEXT, 10000, 1, NULL },
+	{ "canton", G_WHERE, N_("Canton"), N_("The canton where it "
+	  "happened."), FIELD_CHOICE, 0, 0, cantons },
+	{ "municipality", G_WHERE, N_("Municipality"), N_("Town, village or "
+	  "district."), FIELD_LINE, 200, 0, NULL },
+	{ "address", G_WHERE, N_("Address or landmark"), N_("A street, a "
+	  "building or a place people know."), FIELD_LINE, 300, 0, NULL },
+	{ "place_type", G_WHERE, N_("Type of place or business"),
+	  N_("For example: bar, farm, private household, construction "
+	  "site."), FIELD_LINE, 200, 0, NULL },
+	{ "when", G_WHEN, N_("Date or period"), N_("For example: since "
+	  "March 2026."), FIELD_LINE, 200, 0, NULL },
+	{ "ongoing", G_WHEN, N_("Is it still going on?"), N_("As far as you "
+	  "know."), FIELD_CHOICE, 0, 0, yesno },
+	{ "victims_count", G_PEOPLE, N_("How many people are affected?"),
+	  N_("An estimate is fine."), FIELD_LINE, 100, 0, NULL },
+	{ "victims_ages", G_PEOPLE, N_("Approximate ages"), N_("For example: "
+	  "18 to 25."), FIELD_LINE, 100, 0, NULL },
+	{ "minors", G_PEOPLE, N_("Are minors involved?"), N_("Minors are "
+	  "people under 18."), FIELD_CHOICE, 0, 0, yesno },
+	{ "victims_gender", G_PEOPLE, N_("Gender"), N_("For example: women, "
+	  "men, both."), FIELD_LINE, 100, 0, NULL },
+	{ "victims_origin", G_PEOPLE, N_("Nationality or language"),
+	  N_("Only what you know or heard."), FIELD_LINE, 200, 0, NULL },
+	{ "suspects", G_SUSP, N_("Description of the suspects"),
+	  N_("Appearance, how many, anything you noticed."), FIELD_TEXT,
+	  2000, 0, NULL },
+	{ "suspect_names", G_SUSP, N_("Names or aliases"), N_("Only if you "
+	  "know them."), FIELD_LINE, 500, 0, NULL },
+	{ "suspect_role", G_SUSP, N_("Their role"), N_("For example: "
+	  "employer, driver, landlord."), FIELD_LINE, 500, 0, NULL },
+	{ "vehicles", G_SUSP, N_("Vehicles"), N_("Make, colour, licence "
+	  "plate."), FIELD_TEXT, 1000, 0, NULL },
+	{ "online", G_SUSP, N_("Phone numbers, web addresses, usernames or "
+	  "ads"), N_("Copy them exactly as you saw them."), FIELD_TEXT, 2000,
 	  0, NULL },
-	{ "minors", G_PEOPLE, "Are minors involved?", NULL, FIELD_CHOICE, 0, 0,
-	  yesno },
-	{ "victims_gender", G_PEOPLE, "Gender", NULL, FIELD_LINE, 100, 0,
-	  NULL },
-	{ "victims_origin", G_PEOPLE, "Nationality or language", NULL,
-	  FIELD_LINE, 200, 0, NULL },
-	{ "suspects", G_SUSP, "Description of the suspects",
-	  "Appearance, how many, anything you noticed.",
-	  FIELD_TEXT, 2000, 0, NULL },
-	{ "suspect_names", G_SUSP, "Names or aliases", NULL, FIELD_LINE, 500,
-	  0, NULL },
-	{ "suspect_role", G_SUSP, "Their role", "For example: employer, "
-	  "driver, landlord.", FIELD_LINE, 500, 0, NULL },
-	{ "vehicles", G_SUSP, "Vehicles", "Make, colour, licence plate.",
-	  FIELD_TEXT, 1000, 0, NULL },
-	{ "online", G_SUSP, "Phone numbers, web addresses, usernames or ads",
-	  NULL, FIELD_TEXT, 2000, 0, NULL },
-	{ "source", G_HOW, "How do you know about this?", NULL, FIELD_CHOICE,
-	  0, 0, sources },
-	{ "contact_ok", G_CONT, "May we contact you?", NULL, FIELD_CHOICE, 0,
-	  0, contact_ok },
-	{ "contact", G_CONT, "How can we reach you?",
-	  "Only if you want us to. A phone number or e-mail address can "
-	  "identify you.", FIELD_LINE, 500, 0, NULL },
+	{ "source", G_HOW, N_("How do you know about this?"), N_("This helps "
+	  "us weigh the information. It does not identify you."),
+	  FIELD_CHOICE, 0, 0, sources },
+	{ "contact_ok", G_CONT, N_("May we contact you?"), N_("We contact "
+	  "you only if you allow it."), FIELD_CHOICE, 0, 0, contact_ok },
+	{ "contact", G_CONT, N_("How can we reach you?"), N_("Only if you "
+	  "want us to. A phone number or e-mail address can identify you."),
+	  FIELD_LINE, 500, 0, NULL },
 };
 
 const size_t nfields = sizeof(fields) / sizeof(fields[0]);

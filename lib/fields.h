@@ -18,13 +18,13 @@ enum field_kind {
 
 struct choice {
 	const char	*value;	/* what is sent and stored */
-	const char	*label;	/* what the reporter reads */
+	const char	*label;	/* what the reporter reads (a msgid) */
 };
 
 struct field {
 	const char		*name;	/* form name and record key */
-	const char		*group;	/* fieldset legend */
-	const char		*label;
+	const char		*group;	/* fieldset legend (a msgid) */
+	const char		*label;	/* a msgid, as are group and hint */
 	const char		*hint;	/* NULL for none */
 	enum field_kind		 kind;
 	size_t			 max;	/* characters (code points) */

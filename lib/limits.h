@@ -34,6 +34,13 @@
 #define MAX_PWHASH_OPSLIMIT	16ULL
 #define MAX_PWHASH_MEMLIMIT	(2ULL * 1024 * 1024 * 1024)
 
+/* Translations (lib/catalog.c) and language choice (lib/lang.c). */
+#define MAX_CATALOG		(256 * 1024)	/* bytes of one .mo file */
+#define MAX_MESSAGES		1024		/* entries in one .mo file */
+/* Longest Accept-Language header we look at; a longer one is ignored
+ * whole. Browsers send well under 100 bytes. */
+#define MAX_ACCEPT_LANGUAGE	512
+
 /* Worker pool. */
 #define MAX_WORKERS		64
 

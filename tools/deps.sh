@@ -3,7 +3,14 @@
 # with apt-get when run as root, else prints the exact command.
 set -eu
 PKGS="build-essential pkg-config clang libfcgi-dev libfcgi-bin libsodium-dev
-libsqlite3-dev libjansson-dev nginx spawn-fcgi curl python3-nacl"
+libsqlite3-dev libjansson-dev nginx spawn-fcgi curl python3-nacl wrk
+systemd strace openssl sqlite3"
+# The browser tests: Debian's Chromium (never a downloaded one), gettext
+# (msgfmt compiles the translations), and Node.js with npm unless a node
+# and npm are installed already.
+PKGS="$PKGS chromium gettext"
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+    PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

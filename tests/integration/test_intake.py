@@ -423,10 +423,24 @@ def t_no_sanitizer_reports(st):
         assert bad not in logs, logs[-3000:]
 
 
+def ask_for_english(st):
+    """Pages are in German unless the browser asks for another language;
+    these tests read the English pages, so every request asks for English
+    (Accept-Language: en), as an English browser would."""
+    plain = st.request
+
+    def request(method, path, body=None, headers=None):
+        h = {"Accept-Language": "en"}
+        h.update(headers or {})
+        return plain(method, path, body, h)
+    st.request = request
+
+
 def main():
     build = sys.argv[sys.argv.index("--build") + 1] if "--build" in sys.argv else "build"
     run = Runner()
     st = Stack(build)
+    ask_for_english(st)
     try:
         toks = st.tokens(20)
         run.run("form_page_is_served_with_no_store", t_form_page, st)

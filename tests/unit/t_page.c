@@ -42,7 +42,7 @@ TEST(render_escapes_text_and_keeps_marked_html)
 	};
 
 	buf_init(&b, 0);
-	page_render(&b, "[{{t}}][{{h}}][{{nope}}][{{ t }}][{{t", v, 2);
+	page_render(&b, NULL, "[{{t}}][{{h}}][{{nope}}][{{ t }}][{{t", v, 2);
 	CHECK(b.p && strcmp(b.p, "[&lt;script&gt;alert(1)&lt;/script&gt;]"
 	    "[<p>ok</p>][][][{{t") == 0);
 	buf_free(&b);
@@ -57,7 +57,7 @@ TEST(render_does_not_expand_placeholders_inside_values)
 	};
 
 	buf_init(&b, 0);
-	page_render(&b, "{{a}}", v, 2);
+	page_render(&b, NULL, "{{a}}", v, 2);
 	CHECK(b.p && strcmp(b.p, "{{b}}") == 0);
 	buf_free(&b);
 }
@@ -85,8 +85,8 @@ TEST(the_form_keeps_values_escaped_and_marks_errors)
 	CHECK(form_parse(body, strlen(body), &f) == FORM_OK);
 	CHECK(form_check(&f, &r) == -1);
 	buf_init(&b, 0);
-	page_error_summary(&b, &r, NULL);
-	page_fields(&b, &r);
+	page_error_summary(&b, NULL, &r, NULL);
+	page_fields(&b, NULL, &r);
 	CHECK(b.p != NULL);
 	CHECK(strstr(b.p, "<script") == NULL && strstr(b.p, "<img") == NULL);
 	CHECK(strstr(b.p, "&lt;/textarea&gt;&lt;script&gt;x</textarea>"));
@@ -106,15 +106,42 @@ TEST(an_empty_form_has_every_field_and_no_summary)
 	size_t i;
 
 	buf_init(&b, 0);
-	page_error_summary(&b, NULL, NULL);
+	page_error_summary(&b, NULL, NULL, NULL);
 	CHECK(b.len == 0);
-	page_fields(&b, NULL);
+	page_fields(&b, NULL, NULL);
 	for (i = 0; i < nfields; i++) {
 		snprintf(id, sizeof(id), "id=\"f-%s\"", fields[i].name);
 		CHECK(strstr(b.p, id) != NULL);
 	}
 	CHECK(strstr(b.p, "aria-invalid") == NULL);
 	buf_free(&b);
+}
+
+TEST(fields_tie_hint_and_error_to_the_control)
+{
+	const char *body = "municipality=x";
+	struct form f;
+	struct report r;
+	struct buf b;
+
+	CHECK(form_parse(body, strlen(body), &f) == FORM_OK);
+	CHECK(form_check(&f, &r) == -1);	/* no description */
+	buf_init(&b, 0);
+	page_error_summary(&b, NULL, &r, NULL);
+	page_fields(&b, NULL, &r);
+	CHECK(b.p != NULL);
+	CHECK(strstr(b.p, "<a href=\"#f-description\">What did you see or "
+	    "hear? \xe2\x80\x93 Please describe what you saw or heard.</a>"));
+	CHECK(strstr(b.p, "aria-describedby=\"h-description e-description\" "
+	    "required aria-invalid=\"true\""));
+	CHECK(strstr(b.p, "id=\"f-municipality\" name=\"municipality\" "
+	    "autocomplete=\"off\" aria-describedby=\"h-municipality\" "
+	    "value=\"x\">"));
+	CHECK(strstr(b.p, "<span class=\"req\">(required)</span>"));
+	CHECK(strstr(b.p, "<span class=\"opt\">(optional)</span>"));
+	CHECK(strstr(b.p, "<span class=\"vh\">Error: </span>"));
+	buf_free(&b);
+	form_free(&f);
 }
 
 int
@@ -127,5 +154,6 @@ main(void)
 	RUN(a_bounded_buffer_fails_instead_of_growing);
 	RUN(the_form_keeps_values_escaped_and_marks_errors);
 	RUN(an_empty_form_has_every_field_and_no_summary);
+	RUN(fields_tie_hint_and_error_to_the_control);
 	return T_DONE();
 }
