@@ -26,7 +26,7 @@ CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
 CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 	   cli/export.c cli/admin.c
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
-UNIT	 = form token envelope keyfile record store config page i18n
+UNIT	 = form token envelope keyfile record store config page i18n util
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
 
 all: $(BUILD)/tipline-fcgi $(BUILD)/tipline $(UNIT_BIN)

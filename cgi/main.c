@@ -129,6 +129,7 @@ open_listener(const char *listen)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	struct stat st;
+	char *end;
 	int fd;
 
 	if (listen != NULL) {
@@ -144,8 +145,8 @@ open_listener(const char *listen)
 			    "%s: %s\n", listen + 5, strerror(errno));
 		return fd;
 	}
-	if (pid != NULL && fds != NULL && atol(pid) == (long)getpid() &&
-	    strcmp(fds, "1") == 0)
+	if (pid != NULL && fds != NULL && strcmp(fds, "1") == 0 &&
+	    strtol(pid, &end, 10) == (long)getpid() && *end == '\0')
 		return 3;
 	if (fstat(0, &st) == 0 && S_ISSOCK(st.st_mode))
 		return 0;
@@ -231,6 +232,7 @@ handle(struct ctx *c, FCGX_Request *fr)
 static int
 worker(struct ctx *c, int lfd)
 {
+	const struct timespec pause = { 0, 100 * 1000 * 1000 };
 	FCGX_Request fr;
 	sigset_t term, old;
 	char err[512];
@@ -245,6 +247,7 @@ worker(struct ctx *c, int lfd)
 		fprintf(stderr, "tipline-fcgi: error: %s\n", err);
 		return 1;
 	}
+	store_cache_kib(c->store, 256);	/* keeps a worker under 4 MiB */
 	FCGX_Init();
 	FCGX_InitRequest(&fr, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stop) {
@@ -252,7 +255,7 @@ worker(struct ctx *c, int lfd)
 			if (stop)
 				break;
 			if (errno != EINTR)
-				usleep(100 * 1000);	/* no busy loop */
+				nanosleep(&pause, NULL);	/* no busy loop */
 			continue;
 		}
 		sigprocmask(SIG_BLOCK, &term, &old);
@@ -405,6 +408,8 @@ struct opts {
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
+	char *end;
+	long n;
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -420,8 +425,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		else if (i + 1 < argc && strcmp(argv[i], "--listen") == 0)
 			o->listen = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--workers") == 0) {
-			o->workers = atoi(argv[++i]);
-			if (o->workers < 1 || o->workers > MAX_WORKERS) {
+			errno = 0;
+			n = strtol(argv[++i], &end, 10);
+			o->workers = errno || *end || n < 1 || n > MAX_WORKERS ?
+			    0 : (int)n;
+			if (o->workers == 0) {
 				fprintf(stderr, "tipline-fcgi: error: --workers "
 				    "takes 1 to %d\n", MAX_WORKERS);
 				return -1;

@@ -106,7 +106,7 @@ cmd_purge(struct opts *o)
 }
 
 struct stats {
-	json_t	*total, *by[5];
+	json_t	*by[5];
 };
 
 static const char *const stat_names[5] = {
@@ -122,19 +122,39 @@ bump(json_t *obj, const char *key)
 	    json_integer_value(v) + 1 : 1));
 }
 
-/* ISO 8601 week of a day, "2026-W48". */
+/* The number in s[0..n), or -1 if they are not all digits. */
+static int
+digits(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* ISO 8601 week of a day, "2026-W48"; "unknown" for a day that is not
+ * one (the database may have been altered). */
 static void
 iso_week(const char *day, char out[16])
 {
 	struct tm tm;
 
 	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = atoi(day) - 1900;
-	tm.tm_mon = atoi(day + 5) - 1;
-	tm.tm_mday = atoi(day + 8);
+	snprintf(out, 16, "unknown");
+	if (strlen(day) != 10 || digits(day, 4) < 0 || digits(day + 5, 2) < 0 ||
+	    digits(day + 8, 2) < 0)
+		return;
+	tm.tm_year = digits(day, 4) - 1900;
+	tm.tm_mon = digits(day + 5, 2) - 1;
+	tm.tm_mday = digits(day + 8, 2);
 	tm.tm_hour = 12;
-	timegm(&tm);		/* fills tm_wday and tm_yday */
-	strftime(out, 16, "%G-W%V", &tm);
+	if (timegm(&tm) == (time_t)-1 || strftime(out, 16, "%G-W%V", &tm) == 0)
+		snprintf(out, 16, "unknown");
 }
 
 static int

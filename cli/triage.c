@@ -126,7 +126,6 @@ cmd_status(struct opts *o)
 }
 
 struct review {
-	int	tty;
 	char	(*refs)[REF_LEN + 1];
 	size_t	n, cap;
 };

@@ -62,9 +62,11 @@ set_value(const struct key *k, const char *v, char *err, size_t errlen)
 		    "to %ld", k->name, k->min, k->max);
 		return -1;
 	}
+	/* Every numeric key in the table has one of the two; clang's
+	 * analyzer cannot see the table from here. */
 	if (k->num != NULL)
 		*k->num = x;
-	else
+	else if (k->inum != NULL)
 		*k->inum = (int)x;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -17,21 +18,54 @@ extern const size_t nmigrations;
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*find_nonce, *ins_report, *ins_token;
+	int		 busy_ms;
+	long long	 busy_start;	/* ms, CLOCK_MONOTONIC */
 };
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Retries every millisecond until busy_ms have passed. SQLite's own
+ * handler (busy_timeout) sleeps longer and longer, up to 100 ms, and so
+ * misses the short gaps between another writer's transactions: intake
+ * starved behind a busy CLI (tests/integration/test_durability.py,
+ * lock_churn). */
+static int
+busy_wait(void *ctx, int tries)
+{
+	struct store *st = ctx;
+	struct timespec ms = { 0, 1000000 };
+
+	if (tries == 0)
+		st->busy_start = now_ms();
+	if (now_ms() - st->busy_start >= st->busy_ms)
+		return 0;
+	nanosleep(&ms, NULL);
+	return 1;
+}
 
 static const char ref_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 void
 ref_make(char out[REF_LEN + 1])
 {
-	int i, o = 0;
+	unsigned char r[8];
+	int i, o = 3;
 
+	/* One call for all eight characters; 32 divides 256, so taking
+	 * the low five bits of a byte is uniform. */
+	randombytes_buf(r, sizeof(r));
 	memcpy(out, "TL-", 3);
-	o = 3;
 	for (i = 0; i < 8; i++) {
 		if (i == 4)
 			out[o++] = '-';
-		out[o++] = ref_alphabet[randombytes_uniform(32)];
+		out[o++] = ref_alphabet[r[i] & 31];
 	}
 	out[o] = '\0';
 }
@@ -60,17 +94,16 @@ static int
 user_version(struct store *st, int *v)
 {
 	sqlite3_stmt *s;
-	int rc;
+	int ok;
 
-	if ((rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-	    NULL)) != SQLITE_OK)
-		return rc;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	ok = sqlite3_step(s) == SQLITE_ROW;
+	if (ok)
 		*v = sqlite3_column_int(s, 0);
-		rc = SQLITE_OK;
-	}
 	sqlite3_finalize(s);
-	return rc;
+	return ok ? 0 : -1;
 }
 
 /* Applies every migration the file lacks, each in its own transaction
@@ -79,12 +112,11 @@ static int
 migrate(struct store *st, char *err, size_t errlen)
 {
 	char sql[64];
-	int v = -1, rc;
+	int v = -1;
 
 	for (;;) {
-		if ((rc = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
-			break;
-		if ((rc = user_version(st, &v)) != SQLITE_OK)
+		if (exec(st, "BEGIN IMMEDIATE") != SQLITE_OK ||
+		    user_version(st, &v) != 0)
 			break;
 		if (v < 0 || (size_t)v > nmigrations) {
 			exec(st, "ROLLBACK");
@@ -96,9 +128,8 @@ migrate(struct store *st, char *err, size_t errlen)
 		if ((size_t)v == nmigrations)
 			return exec(st, "COMMIT") == SQLITE_OK ? 0 : -1;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if ((rc = exec(st, migrations[v])) != SQLITE_OK ||
-		    (rc = exec(st, sql)) != SQLITE_OK ||
-		    (rc = exec(st, "COMMIT")) != SQLITE_OK)
+		if (exec(st, migrations[v]) != SQLITE_OK ||
+		    exec(st, sql) != SQLITE_OK || exec(st, "COMMIT") != SQLITE_OK)
 			break;
 	}
 	snprintf(err, errlen, "cannot migrate database: %s",
@@ -144,7 +175,6 @@ store_open(const char *path, int busy_ms, int create, char *err,
     size_t errlen)
 {
 	struct store *st;
-	char sql[64];
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -155,9 +185,10 @@ store_open(const char *path, int busy_ms, int create, char *err,
 	    SQLITE_OK)
 		goto fail;
 	sqlite3_extended_result_codes(st->db, 1);
-	snprintf(sql, sizeof(sql), "PRAGMA busy_timeout = %d", busy_ms);
+	st->busy_ms = busy_ms;
+	sqlite3_busy_handler(st->db, busy_wait, st);
 	/* journal_mode first: it cannot change inside a transaction. */
-	if (exec(st, sql) || exec(st, "PRAGMA journal_mode = WAL") ||
+	if (exec(st, "PRAGMA journal_mode = WAL") ||
 	    exec(st, "PRAGMA synchronous = FULL") ||
 	    exec(st, "PRAGMA foreign_keys = ON") ||
 	    exec(st, "PRAGMA secure_delete = ON"))
@@ -263,10 +294,17 @@ store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
     const char *ref, const char *day, const unsigned char *env,
     size_t envlen, char dupref[REF_LEN + 1])
 {
-	int rc;
+	int rc, moved = 0;
 
 	if ((rc = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
 		return classify(rc);
+	/* A database file moved or deleted under the running service would
+	 * take the report into an unlinked file, lost at exit: refuse. */
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED,
+	    &moved) != SQLITE_OK || moved) {
+		exec(st, "ROLLBACK");
+		return STORE_ERR;
+	}
 	if ((rc = find_nonce(st, nonce, dupref)) != 0) {
 		exec(st, "ROLLBACK");
 		return rc == 1 ? STORE_DUP : classify(-rc);
@@ -345,6 +383,15 @@ store_get(struct store *st, const char *ref,
 	rc = each_row(s, fn, ctx, &found);
 	sqlite3_finalize(s);
 	return rc < 0 ? -1 : found > 0;
+}
+
+void
+store_cache_kib(struct store *st, int kib)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	exec(st, sql);
 }
 
 /* For a health check: can we take the write lock right now? */

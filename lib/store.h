@@ -60,6 +60,8 @@ int		 store_each(struct store *, const struct store_query *q,
 int		 store_get(struct store *, const char *ref,
 		    int (*fn)(void *, const struct store_row *), void *);
 int		 store_check_writable(struct store *);
+/* Caps SQLite's page cache (default 2 MiB): the intake only appends. */
+void		 store_cache_kib(struct store *, int kib);
 
 struct store_hist {
 	long long		 id;

@@ -20,8 +20,12 @@ day_utc(time_t t, char out[11])
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	/* A clock past the year 9999 (or a time gmtime cannot represent)
+	 * does not fit "YYYY-MM-DD"; strftime would leave out undefined.
+	 * Write a day that is plainly not a date rather than garbage. */
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+		memcpy(out, "0000-00-00", 11);
 }
 
 void
@@ -101,7 +105,6 @@ secret_load_or_create(const char *path, unsigned char out[32], char *err,
     size_t errlen)
 {
 	struct stat st;
-	ssize_t n;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -113,7 +116,7 @@ secret_load_or_create(const char *path, unsigned char out[32], char *err,
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0 ||
-	    st.st_size != 32 || (n = read(fd, out, 32)) != 32) {
+	    st.st_size != 32 || read(fd, out, 32) != 32) {
 		snprintf(err, errlen, "%s must be a 32-byte file readable by "
 		    "its owner only (mode 0600); remove it to make a new one",
 		    path);

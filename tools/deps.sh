@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config clang libfcgi-dev libfcgi-bin libsodium-dev
 libsqlite3-dev libjansson-dev nginx spawn-fcgi curl python3-nacl wrk
-systemd strace openssl sqlite3"
+systemd strace openssl sqlite3 cppcheck clang-tidy"
 # The browser tests: Debian's Chromium (never a downloaded one), gettext
 # (msgfmt compiles the translations), and Node.js with npm unless a node
 # and npm are installed already.

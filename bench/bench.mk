@@ -1,0 +1,15 @@
+# `make bench`: the intake benchmark (bench/README.md). Builds the normal
+# build, the ceiling-B responder and the crypto bound, then runs
+# bench/bench.py: three rounds, under 3 minutes, loopback only.
+
+BENCH_BIN = $(BUILD)/bench/fcgi_min $(BUILD)/bench/decrypt_bound
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@/usr/bin/python3 bench/bench.py --build $(BUILD)
+
+.PHONY: bench
