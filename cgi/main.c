@@ -469,8 +469,9 @@ prepare(struct ctx *c, struct config *cfg, const struct opts *o)
 		goto fail;
 	/* The CLI seals status notes to the same keys as the reports. */
 	if (store_put_keys(st, &c->rcpt) != 0) {
-		snprintf(err, sizeof(err), "cannot record the recipients' "
-		    "public keys in the database: %.200s", store_errmsg(st));
+		snprintf(err, sizeof(err), "%.300s: cannot record the "
+		    "recipients' public keys: %.100s (is the database "
+		    "writable?)", cfg->database, store_errmsg(st));
 		store_close(st);
 		goto fail;
 	}
