@@ -253,10 +253,12 @@ def cli_decrypt(b, build, some_ref):
     cli = os.path.join(TOP, build, "tipline")
     rc = subprocess.run([cli, "help", "export"], capture_output=True,
                         timeout=30).returncode
-    out = os.path.join(b.dir, "export.jsonl")
+    out = os.path.join(b.dir, "export.csv")
     if rc == 0:
-        cmd = [cli, "export", "--format", "json", "-o", out]
-        what = "tipline export --format json"
+        # CSV, as the case: decrypted fields only; JSON adds each
+        # report's status history (a query a row)
+        cmd = [cli, "export", "--format", "csv", "-o", out]
+        what = "tipline export --format csv"
     else:
         cmd, what = [cli, "list", "--json"], "tipline list --json"
     empty, shown = cmd + ["--since", "2999-12-31"], 0
