@@ -232,6 +232,29 @@ class Stack:
         assert rc == 0, "tipline %s: %d %s" % (" ".join(args), rc, err)
         return out
 
+    def files_containing(self, needles, skip=()):
+        """(path, needle) for every file under the stack's directory
+        that holds one of needles (bytes); paths in skip are passed."""
+        found = []
+        for root, _, files in os.walk(self.dir):
+            for name in files:
+                p = os.path.join(root, name)
+                if p in skip:
+                    continue
+                try:
+                    with open(p, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                found += [(p, n) for n in needles if n in data]
+        return found
+
+    def assert_no_sanitizer_reports(self):
+        """Fails on any ASan, UBSan or LSan report in the stack's logs."""
+        logs = self.logs()
+        for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
+            assert bad not in logs, logs[-3000:]
+
     def logs(self):
         out = ""
         for name in (self.fcgi_log, self.nginx_log):
