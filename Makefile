@@ -5,17 +5,35 @@ PREFIX	?= /usr/local
 DATADIR	?= $(PREFIX)/share/tipline
 BUILD	?= build
 CC	?= cc
+
+# pkg-config is asked when a recipe runs, not when this file is read:
+# `make run` and `make test` install the libraries (tools/deps.sh) first,
+# and a value read before that would be empty (issue 10: the first
+# `make run` on a fresh machine linked with no libraries). Each program
+# links what it uses: only tipline-fcgi speaks FastCGI.
 PKGS	 = fcgi libsodium sqlite3 jansson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+CORE_LIBS  = $(shell pkg-config --libs libsodium sqlite3 jansson)
+FCGI_LIBS  = $(shell pkg-config --libs fcgi)
+PKG_LIBS   = $(FCGI_LIBS) $(CORE_LIBS)
 
 CFLAGS	?= -O2 -g
-WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+# Warnings are errors in a checkout (and in make test), not in a build
+# from a release tarball, where a newer compiler's new warning must not
+# stop an operator: `make WERROR=` turns them off.
+WERROR	?= $(if $(wildcard .git),-Werror,)
+WARN	 = -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wvla
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_FORTIFY_SOURCE=2 \
-	   -fstack-protector-strong -fPIE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
-	   -DTIPLINE_DATADIR='"$(DATADIR)"' -Ilib -I$(BUILD) $(PKG_CFLAGS)
-ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_CFLAGS)
+HARDEN	 = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+	   -fstack-clash-protection -fcf-protection -fPIE
+# Our headers are found with #include "..." only (-iquote), so none of
+# them can stand in for a system header of the same name (<limits.h>,
+# <form.h>). -MMD -MP: every header a file includes is a prerequisite.
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(HARDEN) $(WARN) $(CFLAGS) \
+	   $(EXTRA_CFLAGS) -DTIPLINE_DATADIR='"$(DATADIR)"' -iquote lib \
+	   -iquote $(BUILD) $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDFLAGS) \
+	   $(EXTRA_CFLAGS)
 
 LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
 	   lib/keyfile.c lib/record.c lib/store.c lib/config.c lib/util.c \
@@ -28,17 +46,25 @@ CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
 UNIT	 = form token envelope keyfile record store config page i18n util
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
+UNIT_OBJ = $(UNIT:%=$(BUILD)/tests/unit/t_%.o)
 
 all: $(BUILD)/tipline-fcgi $(BUILD)/tipline $(UNIT_BIN)
+
+# Stops a build on a machine without the libraries with the fix, instead
+# of a compiler error about a missing header.
+pkgcheck:
+	@pkg-config --exists $(PKGS) || { echo "tipline: the libraries" \
+	    "are missing: run 'make deps' (as root), or see README.md" >&2; \
+	    exit 1; }
 
 $(BUILD)/lib/schema.c: db/migrations/*.sql tools/sql2c.sh
 	@mkdir -p $(@D)
 	sh tools/sql2c.sh db/migrations/*.sql > $@
 
-$(BUILD)/lib/schema.o: $(BUILD)/lib/schema.c
+$(BUILD)/lib/schema.o: $(BUILD)/lib/schema.c | pkgcheck
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: %.c lib/*.h cgi/*.h
+$(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -47,41 +73,54 @@ $(BUILD)/libtipline.a: $(LIB_OBJ)
 	ar rcs $@ $(LIB_OBJ)
 
 $(BUILD)/tipline-fcgi: $(CGI_OBJ) $(BUILD)/libtipline.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CGI_OBJ) $(BUILD)/libtipline.a $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CGI_OBJ) $(BUILD)/libtipline.a \
+	    $(FCGI_LIBS) $(CORE_LIBS)
 
 $(BUILD)/tipline: $(CLI_OBJ) $(BUILD)/libtipline.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtipline.a $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtipline.a $(CORE_LIBS)
 
 # Unit tests link the page renderer from cgi/ as well as the library.
 $(BUILD)/tests/t_%: $(BUILD)/tests/unit/t_%.o $(BUILD)/cgi/page.o \
     $(BUILD)/libtipline.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
-$(BUILD)/tests/unit/%.o: tests/unit/%.c tests/unit/t.h lib/*.h cgi/*.h
+$(BUILD)/tests/unit/%.o: tests/unit/%.c | pkgcheck
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -Icgi -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -iquote tests/unit -iquote cgi -c -o $@ $<
 
+-include $(LIB_OBJ:.o=.d) $(CGI_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# What building and running need, then what only the tests need
+# (tools/deps.sh; README's dependency table).
 deps:
-	@sh tools/deps.sh
+	@sh tools/deps.sh run
+deps-test:
+	@sh tools/deps.sh test
+
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan CC=clang \
+	    CFLAGS="-O1 -g" WERROR=-Werror EXTRA_CFLAGS="-fsanitize=address,undefined \
+	    -fno-omit-frame-pointer -fno-sanitize-recover=all" all
 
 # The whole suite: the normal build, then the same tests against an
-# ASan+UBSan build. Ends with one "N passed, N failed" line.
-test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
-	    CFLAGS="-O1 -g" EXTRA_CFLAGS="-fsanitize=address,undefined \
-	    -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+# ASan+UBSan build. Ends with one "N passed, N failed" line. The builds
+# are sub-makes, so that they run after the packages are installed.
+test: deps-test
+	@$(MAKE) --no-print-directory WERROR=-Werror all
+	@$(ASAN_MAKE)
 	@sh tests/run.sh
 
-check-asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
-	    CFLAGS="-O1 -g" EXTRA_CFLAGS="-fsanitize=address,undefined \
-	    -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+check-asan: deps-test
+	@$(ASAN_MAKE)
 	@TIPLINE_BUILDS=build-asan sh tests/run.sh
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@sh tools/run.sh
+
+# The flags, for the build test (tests/once/build.sh).
+print-cflags:
+	@echo $(ALL_CFLAGS)
 
 clean:
 	rm -rf build build-asan
@@ -93,5 +132,6 @@ clean:
 include deploy/install.mk
 -include html/locale/locale.mk
 
-.PHONY: all deps test check-asan run install uninstall clean
+.PHONY: all pkgcheck deps deps-test test check-asan run print-cflags clean \
+	install uninstall
 .SECONDARY:

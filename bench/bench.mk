@@ -8,7 +8,7 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PKG_LIBS)
 
-bench: deps
+bench: deps-test
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@/usr/bin/python3 bench/bench.py --build $(BUILD)
 

@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "limits.h"
+#include "bounds.h"
 #include "util.h"
 
 /* Argon2id cost for new key files: libsodium's "moderate" (256 MiB,

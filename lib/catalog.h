@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 /* Marks a string as a msgid for xgettext (--keyword=N_) without
  * translating it where it stands: it is looked up when a page is built. */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "limits.h"
+#include "bounds.h"
 
 #ifndef TIPLINE_DATADIR
 #define TIPLINE_DATADIR "/usr/local/share/tipline"

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 #define ENV_MAGIC	"TLEV"
 #define ENV_VERSION	1

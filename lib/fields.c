@@ -10,7 +10,7 @@
 
 #include "catalog.h"
 #include "fields.h"
-#include "limits.h"
+#include "bounds.h"
 
 static const struct choice types[] = {
 	{ "sexual", N_("Sexual exploitation") },
@@ -155,4 +155,4 @@ field_choice_label(const struct field *f, const char *value)
 }
 
 _Static_assert(sizeof(fields) / sizeof(fields[0]) <= MAX_FIELDS,
-    "raise MAX_FIELDS in limits.h");
+    "raise MAX_FIELDS in bounds.h");

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "fields.h"
-#include "limits.h"
+#include "bounds.h"
 
 enum form_err {
 	FORM_OK = 0,

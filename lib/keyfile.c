@@ -14,7 +14,7 @@
 #include <sodium.h>
 
 #include "keyfile.h"
-#include "limits.h"
+#include "bounds.h"
 #include "util.h"
 
 _Static_assert(SK_SALT == crypto_pwhash_SALTBYTES, "salt size");

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 enum lang { LANG_DE, LANG_FR, LANG_IT, LANG_EN, LANG_MAX };
 

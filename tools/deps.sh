@@ -1,16 +1,24 @@
 #!/bin/sh
-# Installs what tipline needs to build, run and test, on Debian 12:
-# with apt-get when run as root, else prints the exact command.
+# Installs the Debian 12 packages tipline needs: `deps.sh run` what
+# building and running need (make run), `deps.sh test` that and what only
+# the tests, fuzzing, static analysis and the benchmark need (make test).
+# Installs with apt-get when run as root, else prints the exact command.
+# README.md ("Dependencies") says why each package is here.
 set -eu
-PKGS="build-essential pkg-config clang libfcgi-dev libfcgi-bin libsodium-dev
-libsqlite3-dev libjansson-dev nginx spawn-fcgi curl python3-nacl wrk
-systemd strace openssl sqlite3 cppcheck clang-tidy"
-# The browser tests: Debian's Chromium (never a downloaded one), gettext
-# (msgfmt compiles the translations), and Node.js with npm unless a node
-# and npm are installed already.
-PKGS="$PKGS chromium gettext"
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
-    PKGS="$PKGS nodejs npm"
+RUN="build-essential pkg-config libfcgi-dev libsodium-dev libsqlite3-dev
+libjansson-dev nginx gettext"
+TEST="clang libclang-rt-14-dev libfcgi-bin spawn-fcgi curl python3-nacl wrk
+systemd strace openssl sqlite3 cppcheck clang-tidy chromium mmdebstrap git
+ca-certificates iproute2"
+case "${1:-run}" in
+run)	PKGS=$RUN ;;
+test)	PKGS="$RUN $TEST"
+	# The browser tests' Node.js and npm, unless a node and npm are
+	# installed already (from Debian or elsewhere).
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+	    PKGS="$PKGS nodejs npm" ;;
+*)	echo "usage: deps.sh run|test" >&2; exit 2 ;;
+esac
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -29,7 +29,7 @@ FUZZ_ALL	 = form token page config keyfile recipients envelope record \
 FUZZ_DEPS	 = tests/fuzz/fuzz.h lib/*.h cgi/*.h $(FUZZ_BUILD)/cgi/page.o \
 		   $(FUZZ_BUILD)/libtipline.a
 
-fuzz-build: deps
+fuzz-build: deps-test
 	@$(FUZZ_MAKE) fuzz-bin
 
 # Only meaningful inside FUZZ_MAKE, where BUILD is FUZZ_BUILD.
@@ -37,12 +37,12 @@ fuzz-bin: $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz_%) $(FUZZ_BUILD)/mkseed
 	@:
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
-	$(CC) $(ALL_CFLAGS) -Icgi -Itests/fuzz -fsanitize=fuzzer \
+	$(CC) $(ALL_CFLAGS) -iquote cgi -iquote tests/fuzz -fsanitize=fuzzer \
 	    $(ALL_LDFLAGS) -o $@ $< $(FUZZ_BUILD)/cgi/page.o \
 	    $(FUZZ_BUILD)/libtipline.a $(PKG_LIBS)
 
 $(FUZZ_BUILD)/mkseed: tests/fuzz/mkseed.c $(FUZZ_DEPS)
-	$(CC) $(ALL_CFLAGS) -Itests/fuzz $(ALL_LDFLAGS) -o $@ $< \
+	$(CC) $(ALL_CFLAGS) -iquote tests/fuzz $(ALL_LDFLAGS) -o $@ $< \
 	    $(FUZZ_BUILD)/libtipline.a $(PKG_LIBS)
 
 # The lock keeps a test run's smoke fuzzing (tests/once/fuzz.sh) from

@@ -8,7 +8,7 @@
 #include "fuzz.h"
 
 #include "config.h"
-#include "limits.h"
+#include "bounds.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -11,7 +11,7 @@
 #include "fuzz.h"
 
 #include "keyfile.h"
-#include "limits.h"
+#include "bounds.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

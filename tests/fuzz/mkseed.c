@@ -18,7 +18,7 @@
 
 #include "envelope.h"
 #include "keyfile.h"
-#include "limits.h"
+#include "bounds.h"
 #include "record.h"
 #include "token.h"
 
