@@ -29,8 +29,14 @@ collect_id(void *ctx, const struct store_row *row)
 			die("out of memory");
 	}
 	ids->v[ids->n++] = row->id;
-	printf("%s%s  %s  %s\n", ids->dry ? "would purge " : "", row->ref,
-	    row->day, row->status);
+	/* Clear columns may have been planted: through safe_write. */
+	fputs(ids->dry ? "would purge " : "", stdout);
+	safe_write(stdout, row->ref, strlen(row->ref), 0);
+	fputs("  ", stdout);
+	safe_write(stdout, row->day, strlen(row->day), 0);
+	fputs("  ", stdout);
+	safe_write(stdout, row->status, strlen(row->status), 0);
+	putchar('\n');
 	return 0;
 }
 
@@ -118,8 +124,10 @@ bump(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
-	json_object_set_new(obj, key, json_integer(v ?
-	    json_integer_value(v) + 1 : 1));
+	/* A planted key that is not UTF-8 is counted as "?". */
+	if (json_object_set_new(obj, key, json_integer(v ?
+	    json_integer_value(v) + 1 : 1)) != 0 && strcmp(key, "?") != 0)
+		bump(obj, "?");
 }
 
 /* The number in s[0..n), or -1 if they are not all digits. */
@@ -186,9 +194,13 @@ print_stats(const struct stats *s, int n)
 	printf("Reports: %d\n", n);
 	for (i = 0; i < 5; i++) {
 		printf("\nBy %s:\n", stat_names[i]);
-		json_object_foreach(s->by[i], k, v)
-			printf("  %-12s %6lld\n", k,
-			    (long long)json_integer_value(v));
+		json_object_foreach(s->by[i], k, v) {
+			/* A key may be a planted status or day. */
+			fputs("  ", stdout);
+			safe_write(stdout, k, strlen(k), 0);
+			printf("%*s %6lld\n", strlen(k) < 12 ? (int)(12 -
+			    strlen(k)) : 0, "", (long long)json_integer_value(v));
+		}
 	}
 }
 
@@ -198,7 +210,6 @@ cmd_stats(struct opts *o)
 	struct reader rd;
 	struct stats s;
 	json_t *all;
-	char *out;
 	int i;
 
 	if (o->nargs != 0)
@@ -218,9 +229,7 @@ cmd_stats(struct opts *o)
 		json_object_set_new(all, "total", json_integer(rd.shown));
 		for (i = 0; i < 5; i++)
 			json_object_set(all, stat_names[i], s.by[i]);
-		out = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
-		puts(out ? out : "{}");
-		record_free_string(out);
+		json_print(stdout, all, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(all);
 	} else
 		print_stats(&s, rd.shown);

@@ -20,7 +20,7 @@ struct opts {
 	const char	*db, *key, *passfile, *newpassfile, *out, *format;
 	const char	*status, *since, *until, *type, *canton, *search;
 	const char	*note, *to, *older_than;
-	int		 json, force, dry_run;
+	int		 json, force, dry_run, raw;
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
 };
@@ -83,6 +83,13 @@ void		 print_report(struct reader *, const struct store_row *,
  * control, bidi and invalid bytes become visible escapes. */
 void		 safe_write(FILE *, const char *s, size_t n, int multiline);
 int		 text_ok(const char *s, size_t max);
+/* Writes j as one line of printable ASCII: everything else, C1 and DEL
+ * included, as \uXXXX escapes (RFC 8259), so a terminal or a script
+ * that echoes it sees nothing it could act on. */
+void		 json_print(FILE *, json_t *, size_t flags);
+/* A JSON string of a clear column: invalid UTF-8 (a planted value)
+ * becomes U+FFFD instead of making the whole object fail. */
+json_t		*json_clear(const char *s);
 
 int		 cmd_keygen(struct opts *);
 int		 cmd_pubkey(struct opts *);

@@ -6,30 +6,43 @@
  * never leaves a half-written export, and an existing file is never
  * replaced without --force.
  */
+#define _GNU_SOURCE	/* O_TMPFILE */
+
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "cli.h"
 #include "fields.h"
 
 struct export {
 	FILE	*f;
-	int	 csv;
+	int	 csv, raw;
 };
 
-/* One CSV field, quoted when it holds a comma, quote, CR or LF. Text
- * goes out exactly as the reporter wrote it (a spreadsheet user should
- * import it as text: see tipline(1)). */
+/* One CSV field, quoted when it holds a comma, quote, CR or LF. A
+ * spreadsheet reads a cell that begins with = + - @ TAB or CR as a
+ * formula, which can send other cells away (=WEBSERVICE): such a cell
+ * gets a leading ' unless raw is set (OWASP's CSV injection advice). */
 static void
-csv_field(FILE *f, const char *s, int last)
+csv_field(FILE *f, const char *s, int raw, int last)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL)
+	int defuse = !raw && *s != '\0' && strchr("=+-@\t\r", *s) != NULL;
+
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		if (defuse)
+			fputc('\'', f);
 		fputs(s, f);
-	else {
+	} else {
 		fputc('"', f);
+		if (defuse)
+			fputc('\'', f);
 		for (; *s != '\0'; s++) {
 			if (*s == '"')
 				fputc('"', f);
@@ -47,7 +60,7 @@ csv_header(FILE *f)
 
 	fputs("ref,day,status,lang,", f);
 	for (i = 0; i < nfields; i++)
-		csv_field(f, fields[i].name, i + 1 == nfields);
+		csv_field(f, fields[i].name, 1, i + 1 == nfields);
 }
 
 static int
@@ -61,59 +74,179 @@ export_row(struct reader *rd, const struct store_row *row,
 		json_report(rd, row, rec, ex->f);
 		return 0;
 	}
-	csv_field(ex->f, row->ref, 0);
-	csv_field(ex->f, row->day, 0);
-	csv_field(ex->f, row->status, 0);
-	csv_field(ex->f, rec->lang, 0);
+	csv_field(ex->f, row->ref, ex->raw, 0);
+	csv_field(ex->f, row->day, ex->raw, 0);
+	csv_field(ex->f, row->status, ex->raw, 0);
+	csv_field(ex->f, rec->lang, ex->raw, 0);
 	for (i = 0; i < nfields; i++)
-		csv_field(ex->f, rec->value[i] ? rec->value[i] : "",
+		csv_field(ex->f, rec->value[i] ? rec->value[i] : "", ex->raw,
 		    i + 1 == nfields);
 	return 0;
 }
 
-/* A temporary file beside path, mode 0600 (mkstemp). */
-static FILE *
-open_temp(const char *path, char *tmp, size_t cap)
+/* The export file while it is written. Preferably an O_TMPFILE: it
+ * has no name until it is complete, so a signal or a crash cannot
+ * leave decrypted reports behind. On a file system that refuses
+ * O_TMPFILE, a named temporary file that die() and the signal
+ * handler remove. */
+struct outfile {
+	FILE	*f;
+	int	 anon;		/* O_TMPFILE, not yet linked */
+	char	 tmp[4096];	/* a name beside the target */
+};
+
+/* The named temporary file, for the signal handler. */
+static char sig_unlink[4096];
+
+static void
+on_signal(int sig)
 {
-	char *copy = strdup(path);
+	if (sig_unlink[0] != '\0')
+		unlink(sig_unlink);
+	/* Dies of the same signal, with its exit status, once the
+	 * handler returns. */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+block_signals(int block, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(block ? SIG_BLOCK : SIG_SETMASK, block ? &set : old,
+	    block ? old : NULL);
+}
+
+/* A named temporary file beside the target, mode 0600 (mkstemp),
+ * removed on HUP, INT and TERM. */
+static int
+open_named(struct outfile *out, const char *dir, const char *path)
+{
+	struct sigaction sa;
+	sigset_t old;
+	int fd, i;
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, NULL);
+	if (snprintf(out->tmp, sizeof(out->tmp), "%s/.tipline-export-XXXXXX",
+	    dir) >= (int)sizeof(out->tmp))
+		die("%s: the path is too long", path);
+	block_signals(1, &old);
+	if ((fd = mkstemp(out->tmp)) >= 0) {
+		memcpy(sig_unlink, out->tmp, sizeof(sig_unlink));
+		die_unlink = out->tmp;
+	}
+	block_signals(0, &old);
+	if (fd < 0)
+		die("cannot create a file beside %s: %s", path,
+		    strerror(errno));
+	return fd;
+}
+
+static void
+open_out(struct outfile *out, const char *path)
+{
+	char *copy = strdup(path), dir[4096];
 	int fd;
 
 	if (copy == NULL)
 		die("out of memory");
-	snprintf(tmp, cap, "%s/.tipline-export-XXXXXX", dirname(copy));
+	snprintf(dir, sizeof(dir), "%s", dirname(copy));
 	free(copy);
-	if ((fd = mkstemp(tmp)) < 0)
-		die("cannot create a file beside %s: %s", path,
-		    strerror(errno));
-	return fdopen(fd, "w");
+	out->anon = 1;
+	if ((fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) < 0) {
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+			die("cannot create a file in %s: %s", dir,
+			    strerror(errno));
+		out->anon = 0;
+		fd = open_named(out, dir, path);
+	} else if (snprintf(out->tmp, sizeof(out->tmp),
+	    "%s/.tipline-export-XXXXXX", dir) >= (int)sizeof(out->tmp))
+		die("%s: the path is too long", path);
+	if ((out->f = fdopen(fd, "w")) == NULL)
+		die("out of memory");
 }
 
-/* Puts the finished temporary file in place. */
-static void
-commit_file(FILE *f, const char *tmp, const char *path, int force)
+/* Gives the O_TMPFILE the name out->tmp (random, beside the target). */
+static int
+link_anon(struct outfile *out, const char *name)
 {
-	int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+	char proc[64];
 
-	if (fclose(f) != 0 || bad)
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fileno(out->f));
+	return linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+}
+
+static int
+link_anon_temp(struct outfile *out)
+{
+	static const char az[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t n = strlen(out->tmp), i;
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		for (i = n - 6; i < n; i++)
+			out->tmp[i] = az[randombytes_uniform(sizeof(az) - 1)];
+		if (link_anon(out, out->tmp) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+/* Puts the finished file in place: linked to path (never replacing
+ * one), or with --force renamed over it. Signals wait meanwhile, so
+ * that the temporary name never outlives the command. */
+static void
+commit_file(struct outfile *out, const char *path, int force)
+{
+	int bad = fflush(out->f) != 0 || ferror(out->f) ||
+	    fsync(fileno(out->f)) != 0, rc, e;
+	sigset_t old;
+
+	if (bad)
 		die("cannot write %s: %s", path, strerror(errno));
-	if (force ? rename(tmp, path) != 0 : link(tmp, path) != 0) {
-		int e = errno;
-
+	block_signals(1, &old);
+	if (out->anon && !force)
+		rc = link_anon(out, path);
+	else if (out->anon)
+		rc = link_anon_temp(out) == 0 && rename(out->tmp, path) == 0 ?
+		    0 : -1;
+	else
+		rc = force ? rename(out->tmp, path) : link(out->tmp, path);
+	e = errno;
+	if (rc != 0 && out->anon && force)
+		unlink(out->tmp);
+	if (!out->anon && !force && rc == 0)
+		unlink(out->tmp);
+	block_signals(0, &old);
+	if (rc != 0) {
 		if (e == EEXIST)
 			die("%s exists; use --force to replace it", path);
 		die("cannot create %s: %s", path, strerror(e));
 	}
-	if (!force)
-		unlink(tmp);
 	die_unlink = NULL;
+	sig_unlink[0] = '\0';
+	if (fclose(out->f) != 0)
+		die("cannot write %s: %s", path, strerror(errno));
 }
 
 int
 cmd_export(struct opts *o)
 {
-	struct export ex = { stdout, 1 };
+	struct export ex = { stdout, 1, 0 };
+	struct outfile out;
 	struct reader rd;
-	char tmp[4096];
 	int rc;
 
 	if (o->nargs != 0)
@@ -122,6 +255,9 @@ cmd_export(struct opts *o)
 	    strcmp(o->format, "json") != 0)
 		usage_error("--format takes csv or json");
 	ex.csv = o->format == NULL || strcmp(o->format, "csv") == 0;
+	ex.raw = o->raw;
+	if (o->raw && !ex.csv)
+		usage_error("--raw applies to CSV only");
 	if (o->out != NULL && !o->force && access(o->out, F_OK) == 0)
 		die("%s exists; use --force to replace it", o->out);
 	memset(&rd, 0, sizeof(rd));
@@ -129,8 +265,8 @@ cmd_export(struct opts *o)
 	rd.st = db_open(o);
 	key_unlock(o, &rd.key);
 	if (o->out != NULL) {
-		ex.f = open_temp(o->out, tmp, sizeof(tmp));
-		die_unlink = tmp;
+		open_out(&out, o->out);
+		ex.f = out.f;
 	}
 	else if (isatty(STDOUT_FILENO))
 		warnx_("this is decrypted report text; keep it off shared "
@@ -144,7 +280,7 @@ cmd_export(struct opts *o)
 	if (rc != 0)
 		die("cannot read the database");
 	if (o->out != NULL)
-		commit_file(ex.f, tmp, o->out, o->force);
+		commit_file(&out, o->out, o->force);
 	else if (fflush(stdout) != 0)
 		die("cannot write the export: %s", strerror(errno));
 	if (rd.bad)

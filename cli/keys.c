@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "bounds.h"
+#include "utf8.h"
 #include "util.h"
 
 /* Argon2id cost for new key files: libsodium's "moderate" (256 MiB,
@@ -94,9 +95,35 @@ passphrase_read(const char *file, int confirm, size_t *len,
 			sodium_free(again);
 		}
 	}
-	if (*len < MIN_PASSPHRASE)
+	if (*len == 0)
 		die("empty passphrase");
 	return p;
+}
+
+/* A new passphrase guards every report: at least MIN_PASSPHRASE
+ * characters (code points, so that 12 umlauts count as 12), unless
+ * TIPLINE_WEAK_PASSPHRASE_OK=1 says this is a demo or a test. */
+static void
+passphrase_check_new(const char *p, size_t len)
+{
+	const char *weak = getenv("TIPLINE_WEAK_PASSPHRASE_OK");
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0, k, cnt = 0;
+	uint32_t cp;
+
+	if (weak != NULL && strcmp(weak, "1") == 0)
+		return;
+	while (i < len) {
+		k = utf8_next(u + i, len - i, &cp);
+		i += k ? k : 1;
+		cnt++;
+	}
+	if (cnt < MIN_PASSPHRASE) {
+		hint("TIPLINE_WEAK_PASSPHRASE_OK=1 allows a shorter one, for "
+		    "demos and tests only");
+		die("the new passphrase must be at least %d characters",
+		    MIN_PASSPHRASE);
+	}
 }
 
 char *
@@ -159,6 +186,7 @@ cmd_keygen(struct opts *o)
 	if (access(sk, F_OK) == 0 || access(pk, F_OK) == 0)
 		die("%s or %s exists; refusing to overwrite a key", sk, pk);
 	pass = passphrase_get(o, 1, &plen, "New passphrase: ");
+	passphrase_check_new(pass, plen);
 	e = keyfile_create(sk, pk, pass, plen, KEY_OPSLIMIT, KEY_MEMLIMIT);
 	sodium_free(pass);
 	if (e != KF_OK)
@@ -202,6 +230,7 @@ cmd_passwd(struct opts *o)
 	/* The new passphrase: from its own file, or the terminal, twice;
 	 * never from TIPLINE_PASSPHRASE_FILE, which holds the old one. */
 	pass = passphrase_read(o->newpassfile, 1, &plen, "New passphrase: ");
+	passphrase_check_new(pass, plen);
 	e = keyfile_rewrite(key_path(o), &key, pass, plen, KEY_OPSLIMIT,
 	    KEY_MEMLIMIT);
 	sodium_free(pass);

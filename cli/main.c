@@ -38,12 +38,12 @@ static const struct cmd {
 	  "one line per report, newest first" },
 	{ "show", cmd_show, "show [--json] REF", "the whole report and its "
 	  "history" },
-	{ "status", cmd_status, "status REF STATUS [--note TEXT] [--to NAME]",
+	{ "status", cmd_status, "status REF STATUS [--note TEXT|-] [--to NAME|-]",
 	  "set the status: new, in-review, forwarded (with --to), closed, "
 	  "spam" },
 	{ "review", cmd_review, "review", "go through the new reports one "
 	  "by one, deciding each with one key" },
-	{ "export", cmd_export, "export [--format csv|json] [-o FILE] "
+	{ "export", cmd_export, "export [--format csv|json] [--raw] [-o FILE] "
 	  "[--force] " FILTERS, "the reports, decrypted, as CSV or JSON lines" },
 	{ "purge", cmd_purge, "purge [--dry-run] (--status S --older-than "
 	  "Nd | REF...)", "delete reports for good" },
@@ -175,6 +175,8 @@ set_flag(struct opts *o, const char *a)
 		o->force = 1;
 	else if (strcmp(a, "--dry-run") == 0)
 		o->dry_run = 1;
+	else if (strcmp(a, "--raw") == 0)
+		o->raw = 1;
 	else
 		return 0;
 	return 1;

@@ -58,8 +58,8 @@ hist_row(void *ctx, const struct store_hist *h)
 	struct hist_ctx *hc = ctx;
 	json_t *o = json_object(), *note;
 
-	json_object_set_new(o, "day", json_string(h->day));
-	json_object_set_new(o, "status", json_string(h->status));
+	json_object_set_new(o, "day", json_clear(h->day));
+	json_object_set_new(o, "status", json_clear(h->status));
 	if (h->note != NULL && (note = open_note(hc->rd, hc->row->ref, h))) {
 		json_object_set(o, "to", json_object_get(note, "to"));
 		json_object_set(o, "note", json_object_get(note, "note"));
@@ -79,25 +79,76 @@ history_json(struct reader *rd, const struct store_row *row)
 	return hc.arr;
 }
 
+json_t *
+json_clear(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, o = 0, k;
+	uint32_t cp;
+	json_t *j;
+	char *fixed;
+
+	if ((j = json_string(s)) != NULL)
+		return j;
+	if ((fixed = malloc(n * 3 + 1)) == NULL)
+		die("out of memory");
+	while (i < n) {
+		if ((k = utf8_next(u + i, n - i, &cp)) == 0) {
+			memcpy(fixed + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
+			i++;
+		} else {
+			memcpy(fixed + o, u + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	fixed[o] = '\0';
+	j = json_string(fixed);
+	free(fixed);
+	return j ? j : json_string("?");
+}
+
+void
+json_print(FILE *f, json_t *j, size_t flags)
+{
+	char *s, *p;
+
+	/* JSON_ENSURE_ASCII escapes everything above U+007F (surrogate
+	 * pairs beyond the BMP) and jansson escapes below U+0020; DEL is
+	 * left, and can only be inside a string, so it is escaped here. */
+	if ((s = json_dumps(j, flags | JSON_ENSURE_ASCII)) == NULL)
+		die("cannot format JSON output");
+	for (p = s; *p != '\0'; p++)
+		if (*p == 0x7f)
+			fputs("\\u007f", f);
+		else
+			fputc(*p, f);
+	fputc('\n', f);
+	record_free_string(s);
+}
+
 void
 json_report(struct reader *rd, const struct store_row *row,
     const struct record *rec, FILE *f)
 {
 	json_t *o = json_object();
-	char *s;
 
-	json_object_set_new(o, "ref", json_string(row->ref));
-	json_object_set_new(o, "day", json_string(row->day));
-	json_object_set_new(o, "status", json_string(row->status));
+	json_object_set_new(o, "ref", json_clear(row->ref));
+	json_object_set_new(o, "day", json_clear(row->day));
+	json_object_set_new(o, "status", json_clear(row->status));
 	json_object_set(o, "record", rec->root);
 	json_object_set_new(o, "history", history_json(rd, row));
-	/* json_dumps escapes control characters: JSON lines are safe. */
-	if ((s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL) {
-		fputs(s, f);
-		fputc('\n', f);
-		record_free_string(s);
-	}
+	json_print(f, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
+}
+
+/* A clear column: planted past the CHECK constraints, it may hold
+ * anything, so it reaches the terminal only through safe_write. */
+static void
+put_clear(const char *s)
+{
+	safe_write(stdout, s, strlen(s), 0);
 }
 
 static void
@@ -133,13 +184,19 @@ print_history(json_t *hist, const struct store_row *row)
 	json_t *h;
 	size_t i;
 
-	printf("\nHistory:\n  %s  received\n", row->day);
+	fputs("\nHistory:\n  ", stdout);
+	put_clear(row->day);
+	fputs("  received\n", stdout);
 	json_array_foreach(hist, i, h) {
 		const char *to = json_string_value(json_object_get(h, "to"));
 		const char *note = json_string_value(json_object_get(h, "note"));
+		const char *day = json_string_value(json_object_get(h, "day"));
+		const char *st = json_string_value(json_object_get(h, "status"));
 
-		printf("  %s  %s", json_string_value(json_object_get(h, "day")),
-		    json_string_value(json_object_get(h, "status")));
+		fputs("  ", stdout);
+		put_clear(day ? day : "?");
+		fputs("  ", stdout);
+		put_clear(st ? st : "?");
 		if (to != NULL) {
 			fputs(" to ", stdout);
 			safe_write(stdout, to, strlen(to), 0);
@@ -159,8 +216,13 @@ print_report(struct reader *rd, const struct store_row *row,
 	json_t *hist = history_json(rd, row);
 	size_t i;
 
-	printf("Reference: %s\nReceived:  %s\nStatus:    %s\n\n", row->ref,
-	    row->day, row->status);
+	fputs("Reference: ", stdout);
+	put_clear(row->ref);
+	fputs("\nReceived:  ", stdout);
+	put_clear(row->day);
+	fputs("\nStatus:    ", stdout);
+	put_clear(row->status);
+	fputs("\n\n", stdout);
 	for (i = 0; i < nfields; i++)
 		if (rec->value[i] != NULL)
 			print_field(&fields[i], rec->value[i], rec->len[i]);
@@ -211,13 +273,20 @@ list_row(struct reader *rd, const struct store_row *row,
 		json_report(rd, row, rec, stdout);
 		return 0;
 	}
+	/* ref, day and status are clear columns: put_clear, padded to
+	 * the width a valid value has. */
+	put_clear(row->ref);
+	fputs(lc->tty ? "  " : "\t", stdout);
+	put_clear(row->day);
+	fputs(lc->tty ? "  " : "\t", stdout);
+	put_clear(row->status);
 	if (lc->tty)
-		printf("%s  %s  %-9s  %-11s  %-7s  ", row->ref, row->day,
-		    row->status, choice_value(rec, "type"),
+		printf("%*s  %-11s  %-7s  ", (int)(9 - (strlen(row->status) < 9 ?
+		    strlen(row->status) : 9)), "", choice_value(rec, "type"),
 		    choice_value(rec, "canton"));
 	else
-		printf("%s\t%s\t%s\t%s\t%s\t", row->ref, row->day, row->status,
-		    choice_value(rec, "type"), choice_value(rec, "canton"));
+		printf("\t%s\t%s\t", choice_value(rec, "type"),
+		    choice_value(rec, "canton"));
 	excerpt(stdout, record_value(rec, "description"), lc->width);
 	putchar('\n');
 	return 0;

@@ -73,19 +73,31 @@ set_status(struct store *st, const char *ref, const char *status,
 	return rc;
 }
 
-/* --note - reads the note from standard input. */
+/* "--note -" and "--to -" read the text from standard input, so that
+ * it stays out of the command line that sudo and ps show. One trailing
+ * newline (what echo adds) is dropped; a NUL byte is refused, as it
+ * would silently cut the text short. */
 static const char *
-read_note(const char *arg)
+read_stdin_arg(const char *opt, const char *arg, size_t max)
 {
-	static char buf[MAX_NOTE * 4 + 2];
-	size_t n;
+	/* max characters of up to 4 bytes, a newline, one byte more to
+	 * see that there is more, and the NUL. */
+	static char buf[MAX_NOTE * 4 + 3];
+	size_t cap = max * 4 + 1, n;
 
 	if (arg == NULL || strcmp(arg, "-") != 0)
 		return arg;
-	n = fread(buf, 1, sizeof(buf) - 1, stdin);
-	if (n == sizeof(buf) - 1)
-		usage_error("the note is longer than %d characters", MAX_NOTE);
-	while (n > 0 && buf[n - 1] == '\n')
+	if (cap + 2 > sizeof(buf))
+		die("%s: internal limit", opt);
+	n = fread(buf, 1, cap + 1, stdin);
+	if (ferror(stdin))
+		die("cannot read %s from standard input: %s", opt,
+		    strerror(errno));
+	if (n > cap)
+		usage_error("%s - read more than %zu characters", opt, max);
+	if (memchr(buf, '\0', n) != NULL)
+		usage_error("%s - read a NUL byte", opt);
+	if (n > 0 && buf[n - 1] == '\n')
 		n--;
 	buf[n] = '\0';
 	return buf;
@@ -94,7 +106,7 @@ read_note(const char *arg)
 int
 cmd_status(struct opts *o)
 {
-	const char *ref, *status, *note;
+	const char *ref, *status, *note, *to;
 	struct store *st;
 	int rc;
 
@@ -102,22 +114,30 @@ cmd_status(struct opts *o)
 		usage_error("status takes a reference and a status");
 	ref = o->args[0];
 	status = o->args[1];
-	note = read_note(o->note);
+	if (o->note && o->to && strcmp(o->note, "-") == 0 &&
+	    strcmp(o->to, "-") == 0)
+		usage_error("only one of --note and --to can be read from "
+		    "standard input");
+	note = read_stdin_arg("--note", o->note, MAX_NOTE);
+	to = read_stdin_arg("--to", o->to, MAX_TO);
 	if (!ref_valid(ref, strlen(ref)))
 		usage_error("'%s' is not a reference", ref);
 	if (!store_valid_status(status))
 		usage_error("the status is one of new, in-review, forwarded, "
 		    "closed, spam");
-	if ((strcmp(status, "forwarded") == 0) != (o->to != NULL))
+	if ((strcmp(status, "forwarded") == 0) != (to != NULL))
 		usage_error("forwarded takes --to NAME (and only forwarded "
 		    "does)");
 	if (note != NULL && (note[0] == '\0' || !text_ok(note, MAX_NOTE)))
 		usage_error("--note takes 1 to %d printable characters",
 		    MAX_NOTE);
-	if (o->to != NULL && (o->to[0] == '\0' || !text_ok(o->to, MAX_TO)))
-		usage_error("--to takes 1 to %d printable characters", MAX_TO);
+	/* A name is one line. */
+	if (to != NULL && (to[0] == '\0' || strchr(to, '\n') != NULL ||
+	    !text_ok(to, MAX_TO)))
+		usage_error("--to takes 1 to %d printable characters on one "
+		    "line", MAX_TO);
 	st = db_open(o);
-	rc = set_status(st, ref, status, note, o->to);
+	rc = set_status(st, ref, status, note, to);
 	store_close(st);
 	if (rc == 1)
 		die("no report %s", ref);
@@ -158,8 +178,7 @@ read_key(int tty)
 	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
 	raw.c_cc[VMIN] = 1;
 	raw.c_cc[VTIME] = 0;
-	/* TCSANOW, not TCSAFLUSH: a key typed ahead is a decision, not
-	 * noise to discard. */
+	/* Pending input was discarded before the question (ask()). */
 	tcsetattr(tty, TCSANOW, &raw);
 	if (read(tty, &c, 1) != 1)
 		c = 'q';
@@ -179,6 +198,20 @@ read_line_tty(int tty, char *buf, size_t cap)
 			buf[n++] = c;
 	buf[n] = '\0';
 	return n > 0 && text_ok(buf, MAX_TO) ? 0 : -1;
+}
+
+/* Puts a question. Input that is already waiting is discarded first:
+ * it was typed before the question was seen, or it is a terminal's
+ * answer to an escape sequence, and must not be taken as a decision.
+ * Flushed before the prompt is shown, so a key pressed after seeing
+ * it is kept. */
+static void
+ask(int tty, const char *prompt)
+{
+	fflush(stdout);
+	tcflush(tty, TCIFLUSH);
+	fputs(prompt, stdout);
+	fflush(stdout);
 }
 
 static int
@@ -204,9 +237,8 @@ decide(struct reader *rd, int tty, const char *ref, int *decided)
 	int c;
 
 	for (;;) {
-		printf("\n[n]ext  [r] in-review  [f]orwarded  [c]losed  "
+		ask(tty, "\n[n]ext  [r] in-review  [f]orwarded  [c]losed  "
 		    "[s]pam  [q]uit: ");
-		fflush(stdout);
 		c = read_key(tty);
 		printf("%c\n", c >= 0x20 && c < 0x7f ? c : '?');
 		if (c == 0 || (k = strchr(keys, c)) == NULL)
@@ -216,8 +248,7 @@ decide(struct reader *rd, int tty, const char *ref, int *decided)
 		if (c == 'n')
 			return 0;
 		if (c == 'f') {
-			printf("Forwarded to: ");
-			fflush(stdout);
+			ask(tty, "Forwarded to: ");
 			if (read_line_tty(tty, to, sizeof(to)) != 0) {
 				printf("(nothing changed)\n");
 				continue;

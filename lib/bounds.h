@@ -27,7 +27,9 @@
 #define MAX_KEYFILE		(16 * 1024)
 #define MAX_CONFIG		(64 * 1024)
 #define MAX_PASSPHRASE		1024
-#define MIN_PASSPHRASE		1	/* the demo key uses "demo" */
+/* Characters of a new passphrase (keygen, passwd); shorter ones only
+ * with TIPLINE_WEAK_PASSPHRASE_OK=1, for demos and tests. */
+#define MIN_PASSPHRASE		12
 
 /* Argon2id cost read from a key file is capped so that a hostile file
  * cannot make the CLI allocate unbounded memory. */
