@@ -37,7 +37,7 @@ DEPLOY_MD = os.path.join(TOP, "docs", "DEPLOY.md")
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {                          # required on every HTTPS response
-    "Strict-Transport-Security": "max-age=63072000",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -331,7 +331,8 @@ def t_socket_unit_is_for_nginx_only(d):
         assert "\n" + line + "\n" in sock, line
     with open(os.path.join(TOP, "nginx", "tipline.conf")) as f:
         site = f.read()
-    assert site.count("fastcgi_pass unix:/run/tipline/tipline.sock;") == 3
+    # the form page, the post, the other pages, the health check
+    assert site.count("fastcgi_pass unix:/run/tipline/tipline.sock;") == 4
 
 
 # ---------------------------------------------------------------------------
@@ -788,12 +789,29 @@ def t_healthz_on_loopback_only(lv):
 
 
 def t_only_get_head_post(lv):
+    """Every other method gets nginx's 405 with the route's Allow header
+    (RFC 9110 section 15.5.6), on every route, public and onion; the
+    program's own 405s keep theirs, once."""
     before = lv.count()
-    for m in ("PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND"):
-        r = lv.https(m, "/submit", "description=x",
-                     {"Content-Type": "application/x-www-form-urlencoded"})
-        assert r.status == 405, (m, r.status)
-        assert b"<center>nginx</center>" in r.body     # never reached the program
+    routes = [("/", "GET, HEAD"), ("/submit", "POST"), ("/received", "GET, HEAD"),
+              ("/privacy", "GET, HEAD"), ("/static/style.css", "GET, HEAD"),
+              ("/nope", "GET, HEAD")]
+    for m in ("PUT", "DELETE", "TRACE", "OPTIONS", "PATCH", "PROPFIND"):
+        for path, allow in routes:
+            for r in (lv.https(m, path, "description=x",
+                               {"Content-Type": "application/x-www-form-urlencoded"}),
+                      lv.http(lv.onion_port, m, path, "description=x",
+                              {"Host": "abcdef.onion"})):
+                what = (m, path, r.status, r.headers)
+                assert r.status == 405, what
+                assert b"<center>nginx</center>" in r.body, what   # not the program
+                assert [v for k, v in r.headers if k.lower() == "allow"] == [allow], what
+    for m, path, allow in (("GET", "/submit", "POST"), ("POST", "/", "GET, HEAD"),
+                           ("POST", "/static/style.css", "GET, HEAD")):
+        r = lv.https(m, path, "x", {"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status == 405, (m, path, r.status)
+        assert [v for k, v in r.headers if k.lower() == "allow"] == [allow], r.headers
+    assert lv.https("GET", "/").header("Allow") is None
     assert lv.count() == before
 
 
@@ -861,7 +879,8 @@ def t_live_backup_opens_with_the_cli(lv):
 
 def t_post_rate_limit(lv):
     """Scripted posts from one address get 429 after the burst; the page
-    says NOT received; nothing is stored; GET is not limited."""
+    says NOT received; nothing is stored; GET is not limited by the post
+    limit (the form page has its own, t_form_page_rate_limit)."""
     before = lv.count()
     statuses = []
     for _ in range(15):
@@ -876,8 +895,65 @@ def t_post_rate_limit(lv):
     assert 1 <= first <= 7 and set(statuses[first:]) == {429}, statuses
     assert set(statuses[:first]) == {400}, statuses   # bad token, no row
     assert lv.count() == before
-    for _ in range(10):
+    for _ in range(3):
         assert lv.https("GET", "/").status == 200
+
+
+def t_cross_site_post_refused(lv):
+    """Over HTTP/2 as a browser sends it: a POST from this site's page
+    (Sec-Fetch-Site same-origin, Origin this site or null) reaches the
+    program (400, bad token); one from another site gets nginx's 403
+    page that says NOT received, with every header; nothing stored.
+    From 127.0.0.2: the post limit of 127.0.0.1 is used up."""
+    before = lv.count()
+    own = "https://%s:%d" % (NAME, lv.https_port)
+    cases = [([], 400),
+             (["Origin: " + own, "Sec-Fetch-Site: same-origin"], 400),
+             (["Origin: null", "Sec-Fetch-Site: same-origin"], 400),
+             (["Origin: https://evil.example"], 403),
+             (["Origin: " + own + ".evil.example"], 403),
+             (["Sec-Fetch-Site: cross-site", "Origin: null"], 403),
+             (["Sec-Fetch-Site: same-site", "Origin: https://blog.example.ch"], 403)]
+    for hdrs, status in cases:
+        args = []
+        for h in hdrs:
+            args += ["-H", h]
+        head, body = lv.curl("--interface", "127.0.0.2", *args, "--data",
+                             "description=x", lv.url("/submit"))
+        assert head.startswith("HTTP/2 %d" % status), (hdrs, head)
+        if status == 403:
+            assert "NOT received" in body and "another website" in body, body
+            assert_headers(header_lines(head), "403")
+    r = lv.http(lv.onion_port, "POST", "/submit", "description=x",
+                {"Host": "abcdef.onion", "Origin": "https://evil.example",
+                 "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 403 and b"another website" in r.body, r.status
+    r = lv.http(lv.onion_port, "POST", "/submit", "description=x",
+                {"Host": "abcdef.onion", "Origin": "http://abcdef.onion",
+                 "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 400, r.status
+    assert lv.count() == before
+
+
+def t_form_page_rate_limit(lv):
+    """The form page issues a token with each GET: a bulk of quick GETs
+    from one address gets 429 after the production burst, with a page
+    that says to wait; other pages are not limited by it. From
+    127.0.0.3, a fresh address, over HTTP/2."""
+    statuses = []
+    for _ in range(40):
+        head, body = lv.curl("--interface", "127.0.0.3", lv.url("/"))
+        status = int(head.split()[1])
+        statuses.append(status)
+        if status == 429:
+            assert "load the page again" in body, body
+            assert_headers(header_lines(head), "429 form")
+    assert 429 in statuses, statuses
+    first = statuses.index(429)
+    assert 20 <= first <= 23, statuses            # the burst of 20, and one
+    assert set(statuses[:first]) == {200} and set(statuses[first:]) == {429}, statuses
+    head, _ = lv.curl("--interface", "127.0.0.3", lv.url("/privacy"))
+    assert head.startswith("HTTP/2 200"), head
 
 
 def t_privacy(lv):
@@ -1095,6 +1171,9 @@ def main():
         r.run("unit_reload_command_loads_a_new_recipient",
               t_reload_command_of_the_unit, lv, toks[2])
         r.run("post_rate_limit_gives_429_not_received", t_post_rate_limit, lv)
+        r.run("cross_site_post_refused_403_same_origin_passes",
+              t_cross_site_post_refused, lv)
+        r.run("form_page_rate_limit_gives_429", t_form_page_rate_limit, lv)
         r.run("no_identifying_data_in_any_file_or_log", t_privacy, lv)
         r.run("program_down_says_not_received_and_logs_no_client",
               t_program_down_says_not_received, lv)

@@ -600,7 +600,10 @@ def t_privacy(st):
     h = dict(PRIV_HEADERS)
     q = "?lang=xx&q=Q-" + MARK
     assert http_from(st, "GET", "/" + q, headers=h)[0] == 200
-    hp = dict(h, **{"Content-Type": FORM})
+    # nginx refuses a POST from another site's page (Origin): here the
+    # Origin is the site's own, with the marker in it and in the Host
+    hp = dict(h, **{"Content-Type": FORM, "Host": "host-%s.example" % MARK,
+                    "Origin": "http://host-%s.example" % MARK})
     status, loc, _ = http_from(st, "POST", "/submit" + q, urllib.parse.urlencode(
         {"token": st.mint(), "description": "privacy, hostile FIELD-" + MARK,
          "municipality": "MUNI-" + MARK}), hp)
