@@ -19,7 +19,7 @@
 struct opts {
 	const char	*db, *key, *passfile, *newpassfile, *out, *format;
 	const char	*status, *since, *until, *type, *canton, *search;
-	const char	*note, *to, *older_than;
+	const char	*note, *to, *older_than, *name;
 	int		 json, force, dry_run, raw;
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "bounds.h"
+#include "team.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -185,15 +186,29 @@ cmd_keygen(struct opts *o)
 	snprintf(pk, sizeof(pk), "%s.pub", base);
 	if (access(sk, F_OK) == 0 || access(pk, F_OK) == 0)
 		die("%s or %s exists; refusing to overwrite a key", sk, pk);
+	if (o->name != NULL && !identity_name_ok(o->name, strlen(o->name)))
+		usage_error("--name takes 1 to %d printable characters with no "
+		    "space at either end", MAX_NAME);
 	pass = passphrase_get(o, 1, &plen, "New passphrase: ");
 	passphrase_check_new(pass, plen);
-	e = keyfile_create(sk, pk, pass, plen, KEY_OPSLIMIT, KEY_MEMLIMIT);
+	if (o->name != NULL)
+		e = keyfile_create_identity(sk, pk, o->name, pass, plen,
+		    KEY_OPSLIMIT, KEY_MEMLIMIT);
+	else
+		e = keyfile_create(sk, pk, pass, plen, KEY_OPSLIMIT,
+		    KEY_MEMLIMIT);
 	sodium_free(pass);
 	if (e != KF_OK)
 		die("cannot create %s and %s: %s", sk, pk, keyfile_strerror(e));
-	fprintf(stderr, "tipline: secret key: %s (keep it off the server, "
-	    "with its passphrase)\ntipline: public key: %s (install it as "
-	    "the server's recipients file)\n", sk, pk);
+	if (o->name != NULL)
+		fprintf(stderr, "tipline: secret key: %s (keep it off the "
+		    "server, with its passphrase)\ntipline: identity: %s (add "
+		    "its line to the team file, on the server and on every "
+		    "workstation)\n", sk, pk);
+	else
+		fprintf(stderr, "tipline: secret key: %s (keep it off the "
+		    "server, with its passphrase)\ntipline: public key: %s "
+		    "(install it as the server's recipients file)\n", sk, pk);
 	return 0;
 }
 
@@ -206,11 +221,16 @@ today(char day[11])
 int
 cmd_pubkey(struct opts *o)
 {
+	struct identity id;
 	struct seckey key;
-	char line[128];
+	char line[MAX_LINE + 1];
 
 	key_unlock(o, &key);
-	keyfile_format_public(&key.pub, line, sizeof(line));
+	if (key.sign_sk != NULL) {
+		keyfile_identity(&key, &id);
+		identity_format(&id, line, sizeof(line));
+	} else
+		keyfile_format_public(&key.pub, line, sizeof(line));
 	keyfile_lock(&key);
 	printf("%s\n", line);
 	return 0;
@@ -226,7 +246,18 @@ cmd_passwd(struct opts *o)
 
 	if (o->nargs != 0)
 		usage_error("passwd takes no arguments");
+	if (o->name != NULL && !identity_name_ok(o->name, strlen(o->name)))
+		usage_error("--name takes 1 to %d printable characters with no "
+		    "space at either end", MAX_NAME);
 	key_unlock(o, &key);
+	/* --name: a v1 key becomes an identity with the same X25519 key
+	 * (every envelope still opens) and a new signing key. */
+	if (o->name != NULL && (e = keyfile_upgrade(&key, o->name)) != KF_OK) {
+		keyfile_lock(&key);
+		die("%s: %s", key_path(o), e == KF_E_EXISTS ? "already an "
+		    "identity (v2); its name cannot change" :
+		    keyfile_strerror(e));
+	}
 	/* The new passphrase: from its own file, or the terminal, twice;
 	 * never from TIPLINE_PASSPHRASE_FILE, which holds the old one. */
 	pass = passphrase_read(o->newpassfile, 1, &plen, "New passphrase: ");
@@ -238,6 +269,8 @@ cmd_passwd(struct opts *o)
 	if (e != KF_OK)
 		die("%s: %s; the old file is unchanged", key_path(o),
 		    keyfile_strerror(e));
-	fprintf(stderr, "tipline: %s: passphrase changed\n", key_path(o));
+	fprintf(stderr, "tipline: %s: %s\n", key_path(o), o->name ?
+	    "now an identity (v2); 'tipline pubkey' prints its team file line" :
+	    "passphrase changed");
 	return 0;
 }

@@ -27,13 +27,16 @@ static const struct cmd {
 	const char	*usage;
 	const char	*help;
 } cmds[] = {
-	{ "keygen", cmd_keygen, "keygen [-o NAME] [--passphrase-file FILE]",
-	  "create a key pair: NAME.key (secret) and NAME.pub (public)" },
+	{ "keygen", cmd_keygen, "keygen [--name NAME] [-o BASE] "
+	  "[--passphrase-file FILE]",
+	  "create a key: BASE.key (secret) and BASE.pub (public; with "
+	  "--name, an analyst identity for the team file)" },
 	{ "pubkey", cmd_pubkey, "pubkey [--key FILE]",
-	  "print the public key of a secret key file" },
+	  "print the public key (or identity line) of a secret key file" },
 	{ "passwd", cmd_passwd, "passwd [--key FILE] [--new-passphrase-file "
-	  "FILE]",
-	  "change the passphrase of a secret key file" },
+	  "FILE] [--name NAME]",
+	  "change the passphrase of a secret key file; --name upgrades a v1 "
+	  "key to an identity" },
 	{ "list", cmd_list, "list [--json] " FILTERS,
 	  "one line per report, newest first" },
 	{ "show", cmd_show, "show [--json] REF", "the whole report and its "
@@ -75,6 +78,7 @@ static const struct {
 	{ "--note", offsetof(struct opts, note) },
 	{ "--to", offsetof(struct opts, to) },
 	{ "--older-than", offsetof(struct opts, older_than) },
+	{ "--name", offsetof(struct opts, name) },
 };
 #define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
 

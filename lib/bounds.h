@@ -30,6 +30,10 @@
 /* Characters of a new passphrase (keygen, passwd); shorter ones only
  * with TIPLINE_WEAK_PASSPHRASE_OK=1, for demos and tests. */
 #define MIN_PASSPHRASE		12
+/* An analyst's name in an identity line (lib/team.c): code points, and
+ * bytes of UTF-8. */
+#define MAX_NAME		64
+#define MAX_NAME_BYTES		256
 
 /* Argon2id cost read from a key file is capped so that a hostile file
  * cannot make the CLI allocate unbounded memory. */

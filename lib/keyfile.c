@@ -15,17 +15,16 @@
 
 #include "keyfile.h"
 #include "bounds.h"
+#include "team.h"
 #include "util.h"
 
 _Static_assert(SK_SALT == crypto_pwhash_SALTBYTES, "salt size");
 
 #define SK_AD_LEN	(5 + KEY_ID_BYTES)
+#define SK2_AD_MAX	(SK_AD_LEN + MAX_NAME_BYTES)
 
-/* The next line of text[*pos..n) that is not blank or a comment, into
- * *line and *len, without '\n' or a final '\r'; *lineno counts every
- * line. Returns 0 at the end, -1 on a line over MAX_LINE. */
-static int
-next_key_line(const char *text, size_t n, size_t *pos, size_t *lineno,
+int
+keyfile_next_line(const char *text, size_t n, size_t *pos, size_t *lineno,
     const char **line, size_t *len)
 {
 	const char *s, *nl;
@@ -80,14 +79,16 @@ keyfile_parse_public(const char *text, size_t n, struct recipients *rc,
     size_t *line)
 {
 	unsigned char id[KEY_ID_BYTES];
+	struct identity ident;
 	struct pubkey *k;
 	const char *s;
 	size_t pos = 0, len;
+	enum kf_err e;
 	int r;
 
 	memset(rc, 0, sizeof(*rc));
 	*line = 0;
-	while ((r = next_key_line(text, n, &pos, line, &s, &len)) != 0) {
+	while ((r = keyfile_next_line(text, n, &pos, line, &s, &len)) != 0) {
 		if (r < 0)
 			return KF_E_FORMAT;
 		if (len >= strlen(SK_TAG) && memcmp(s, SK_TAG,
@@ -96,8 +97,14 @@ keyfile_parse_public(const char *text, size_t n, struct recipients *rc,
 		if (rc->n == MAX_RECIPIENTS)
 			return KF_E_TOO_MANY;
 		k = &rc->k[rc->n];
-		if (parse_key_line(s, len, PK_TAG, k->id, k->pk, PK_BYTES) !=
-		    KF_OK)
+		if (len >= strlen(ID_TAG) && memcmp(s, ID_TAG,
+		    strlen(ID_TAG)) == 0) {
+			/* A team file: seal to each member's X25519 key. */
+			if ((e = identity_parse(s, len, &ident)) != KF_OK)
+				return e;
+			*k = ident.box;
+		} else if (parse_key_line(s, len, PK_TAG, k->id, k->pk,
+		    PK_BYTES) != KF_OK)
 			return KF_E_FORMAT;
 		key_id(k->pk, id);
 		if (sodium_memcmp(id, k->id, KEY_ID_BYTES) != 0)
@@ -105,6 +112,29 @@ keyfile_parse_public(const char *text, size_t n, struct recipients *rc,
 		rc->n++;
 	}
 	return rc->n == 0 ? KF_E_EMPTY : KF_OK;
+}
+
+/* "TLSK2 <16 hex> <base64 of SK2_BLOB bytes> <name>": the name is
+ * everything after the third space. */
+static enum kf_err
+parse_sk2_line(const char *s, size_t n, struct secfile *sf)
+{
+	const char *sp;
+	size_t head;
+
+	/* The base64 holds no space: the first space after it ends it. */
+	head = strlen(SK2_TAG) + 1 + 2 * KEY_ID_BYTES + 1;
+	if (n <= head || (sp = memchr(s + head, ' ', n - head)) == NULL)
+		return KF_E_FORMAT;
+	if (parse_key_line(s, (size_t)(sp - s), SK2_TAG, sf->id, sf->blob,
+	    SK2_BLOB) != KF_OK)
+		return KF_E_FORMAT;
+	n -= (size_t)(sp + 1 - s);
+	if (!identity_name_ok(sp + 1, n))
+		return KF_E_NAME;
+	memcpy(sf->name, sp + 1, n);
+	sf->name[n] = '\0';
+	return KF_OK;
 }
 
 enum kf_err
@@ -115,12 +145,20 @@ keyfile_parse_secret(const char *text, size_t n, struct secfile *sf,
 	size_t pos = 0, len;
 	int r;
 
+	memset(sf, 0, sizeof(*sf));
 	*line = 0;
-	r = next_key_line(text, n, &pos, line, &s, &len);
+	r = keyfile_next_line(text, n, &pos, line, &s, &len);
 	if (r < 0)
 		return KF_E_FORMAT;
-	return r == 0 ? KF_E_EMPTY : parse_key_line(s, len, SK_TAG, sf->id,
-	    sf->blob, SK_BLOB);
+	if (r == 0)
+		return KF_E_EMPTY;
+	if (len >= strlen(SK2_TAG) && memcmp(s, SK2_TAG, strlen(SK2_TAG)) ==
+	    0) {
+		sf->version = 2;
+		return parse_sk2_line(s, len, sf);
+	}
+	sf->version = 1;
+	return parse_key_line(s, len, SK_TAG, sf->id, sf->blob, SK_BLOB);
 }
 
 static void
@@ -143,13 +181,33 @@ get_le64(const unsigned char *p)
 	return v;
 }
 
-static void
-make_sk_ad(unsigned char ad[SK_AD_LEN], const unsigned char *id)
+/* The associated data of a secret key blob: "TLSK1" | id, or
+ * "TLSK2" | id | name, so that the name cannot be changed either. */
+static size_t
+make_sk_ad(unsigned char ad[SK2_AD_MAX], const unsigned char *id,
+    const char *name)
 {
+	size_t nl = name ? strlen(name) : 0;
+
 	/* Bytes, not a string: no NUL is wanted after them.
-	 * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
-	memcpy(ad, SK_TAG, 5);
+	 * NOLINTBEGIN(bugprone-not-null-terminated-result) */
+	memcpy(ad, name ? SK2_TAG : SK_TAG, 5);
 	memcpy(ad + 5, id, KEY_ID_BYTES);
+	if (nl > 0)
+		memcpy(ad + SK_AD_LEN, name, nl);
+	/* NOLINTEND(bugprone-not-null-terminated-result) */
+	return SK_AD_LEN + nl;
+}
+
+/* The secret keys from a v2 plaintext: X25519, then the Ed25519 seed. */
+static enum kf_err
+unlock_sign(const unsigned char *seed, const char *name, struct seckey *key)
+{
+	if ((key->sign_sk = sodium_malloc(SIGN_SK_BYTES)) == NULL)
+		return KF_E_NOMEM;
+	crypto_sign_seed_keypair(key->sign_pk, key->sign_sk, seed);
+	snprintf(key->name, sizeof(key->name), "%s", name);
+	return KF_OK;
 }
 
 enum kf_err
@@ -158,7 +216,9 @@ keyfile_unlock(const struct secfile *sf, const char *pass, size_t passlen,
 {
 	const unsigned char *salt = sf->blob, *nonce = sf->blob + 32;
 	uint64_t ops = get_le64(sf->blob + 16), mem = get_le64(sf->blob + 24);
-	unsigned char ad[SK_AD_LEN], *dk = NULL;
+	size_t ptlen = sf->version == 2 ? SK_BYTES + SIGN_SEED_BYTES :
+	    SK_BYTES, adlen;
+	unsigned char ad[SK2_AD_MAX], *dk = NULL, *pt = NULL;
 	enum kf_err e = KF_E_LIMITS;
 
 	memset(key, 0, sizeof(*key));
@@ -167,22 +227,27 @@ keyfile_unlock(const struct secfile *sf, const char *pass, size_t passlen,
 		return e;
 	e = KF_E_NOMEM;
 	if ((dk = sodium_malloc(32)) == NULL ||
+	    (pt = sodium_malloc(ptlen)) == NULL ||
 	    (key->sk = sodium_malloc(SK_BYTES)) == NULL)
 		goto out;
 	if (crypto_pwhash(dk, 32, pass, passlen, salt, ops, (size_t)mem,
 	    crypto_pwhash_ALG_ARGON2ID13) != 0)
 		goto out;
-	make_sk_ad(ad, sf->id);
+	adlen = make_sk_ad(ad, sf->id, sf->version == 2 ? sf->name : NULL);
 	e = KF_E_PASSPHRASE;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(key->sk, NULL, NULL,
-	    nonce + 24, SK_BYTES + 16, ad, sizeof(ad), nonce, dk) != 0)
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL,
+	    nonce + 24, ptlen + 16, ad, adlen, nonce, dk) != 0)
 		goto out;
+	memcpy(key->sk, pt, SK_BYTES);
 	crypto_scalarmult_base(key->pub.pk, key->sk);
 	key_id(key->pub.pk, key->pub.id);
 	e = sodium_memcmp(key->pub.id, sf->id, KEY_ID_BYTES) == 0 ? KF_OK :
 	    KF_E_KEYID;
+	if (e == KF_OK && sf->version == 2)
+		e = unlock_sign(pt + SK_BYTES, sf->name, key);
 out:
 	sodium_free(dk);
+	sodium_free(pt);
 	if (e != KF_OK)
 		keyfile_lock(key);
 	return e;
@@ -192,7 +257,9 @@ void
 keyfile_lock(struct seckey *key)
 {
 	sodium_free(key->sk);	/* wipes before freeing */
+	sodium_free(key->sign_sk);
 	key->sk = NULL;
+	key->sign_sk = NULL;
 }
 
 enum kf_err
@@ -266,84 +333,168 @@ write_new(const char *path, mode_t mode, const char *text)
 	return KF_OK;
 }
 
-/* Encrypts sk into blob under a key derived from the passphrase. */
+/* Encrypts the key's secrets into blob under a key derived from the
+ * passphrase: the X25519 key (v1), then the Ed25519 seed as well (v2,
+ * when the key can sign). Returns the blob's length in *bloblen. */
 static enum kf_err
-protect(const unsigned char *sk, const unsigned char id[KEY_ID_BYTES],
-    const char *pass, size_t passlen, uint64_t ops, size_t mem,
-    unsigned char blob[SK_BLOB])
+protect(const struct seckey *key, const char *pass, size_t passlen,
+    uint64_t ops, size_t mem, unsigned char blob[SK2_BLOB],
+    size_t *bloblen)
 {
-	unsigned char ad[SK_AD_LEN], *dk;
+	const char *name = key->sign_sk ? key->name : NULL;
+	unsigned char ad[SK2_AD_MAX], *dk, *pt;
+	size_t ptlen = SK_BYTES + (name ? SIGN_SEED_BYTES : 0), adlen;
 	enum kf_err e = KF_E_NOMEM;
 
-	if ((dk = sodium_malloc(32)) == NULL)
-		return e;
+	dk = sodium_malloc(32);
+	pt = sodium_malloc(SK_BYTES + SIGN_SEED_BYTES);
+	if (dk == NULL || pt == NULL)
+		goto out;
+	memcpy(pt, key->sk, SK_BYTES);
+	if (name)
+		crypto_sign_ed25519_sk_to_seed(pt + SK_BYTES, key->sign_sk);
 	randombytes_buf(blob, SK_SALT);
 	put_le64(blob + 16, ops);
 	put_le64(blob + 24, mem);
 	randombytes_buf(blob + 32, 24);
 	if (crypto_pwhash(dk, 32, pass, passlen, blob, ops, mem,
 	    crypto_pwhash_ALG_ARGON2ID13) == 0) {
-		make_sk_ad(ad, id);
-		crypto_aead_xchacha20poly1305_ietf_encrypt(blob + 56, NULL, sk,
-		    SK_BYTES, ad, sizeof(ad), NULL, blob + 32, dk);
+		adlen = make_sk_ad(ad, key->pub.id, name);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(blob + 56, NULL, pt,
+		    ptlen, ad, adlen, NULL, blob + 32, dk);
+		*bloblen = 56 + ptlen + 16;
 		e = KF_OK;
 	}
+out:
 	sodium_free(dk);
+	sodium_free(pt);
 	return e;
 }
 
-/* The text of a secret key file for (pub, sk) under a passphrase. */
-static enum kf_err
-secret_text(const struct pubkey *pub, const unsigned char *sk,
-    const char *pass, size_t passlen, uint64_t ops, size_t mem, char *text,
-    size_t textlen)
+/* The public line of a key: its identity (v2) or its TLPK1 line. */
+static void
+public_line(const struct seckey *key, char *out, size_t outlen)
 {
-	unsigned char blob[SK_BLOB];
-	char pkline[128], hex[2 * KEY_ID_BYTES + 1], day[11];
-	char b64[sodium_base64_ENCODED_LEN(SK_BLOB,
-	    sodium_base64_VARIANT_ORIGINAL)];
-	enum kf_err e;
+	struct identity id;
 
-	if ((e = protect(sk, pub->id, pass, passlen, ops, mem, blob)) != KF_OK)
+	if (key->sign_sk == NULL) {
+		keyfile_format_public(&key->pub, out, outlen);
+		return;
+	}
+	keyfile_identity(key, &id);
+	identity_format(&id, out, outlen);
+}
+
+/* The text of a secret key file for key under a passphrase. */
+static enum kf_err
+secret_text(const struct seckey *key, const char *pass, size_t passlen,
+    uint64_t ops, size_t mem, char *text, size_t textlen)
+{
+	unsigned char blob[SK2_BLOB];
+	char pkline[MAX_LINE + 1], hex[2 * KEY_ID_BYTES + 1], day[11];
+	char b64[sodium_base64_ENCODED_LEN(SK2_BLOB,
+	    sodium_base64_VARIANT_ORIGINAL)];
+	size_t bloblen;
+	enum kf_err e;
+	int v2 = key->sign_sk != NULL;
+
+	if ((e = protect(key, pass, passlen, ops, mem, blob, &bloblen)) !=
+	    KF_OK)
 		return e;
-	keyfile_format_public(pub, pkline, sizeof(pkline));
-	sodium_bin2hex(hex, sizeof(hex), pub->id, KEY_ID_BYTES);
-	sodium_bin2base64(b64, sizeof(b64), blob, SK_BLOB,
+	public_line(key, pkline, sizeof(pkline));
+	sodium_bin2hex(hex, sizeof(hex), key->pub.id, KEY_ID_BYTES);
+	sodium_bin2base64(b64, sizeof(b64), blob, bloblen,
 	    sodium_base64_VARIANT_ORIGINAL);
 	day_utc(time(NULL), day);
-	snprintf(text, textlen, "# tipline secret key, protected by a "
+	if (snprintf(text, textlen, "# tipline secret key, protected by a "
 	    "passphrase (Argon2id); keep it off the server\n# created %s\n"
-	    "# public key: %s\n%s %s %s\n", day, pkline, SK_TAG, hex, b64);
+	    "# %s: %s\n%s %s %s%s%s\n", day, v2 ? "identity" : "public key",
+	    pkline, v2 ? SK2_TAG : SK_TAG, hex, b64, v2 ? " " : "",
+	    v2 ? key->name : "") >= (int)textlen)
+		return KF_E_FORMAT;
 	return KF_OK;
+}
+
+/* Writes a new secret key file and its public file, or neither. */
+static enum kf_err
+create_files(const char *skpath, const char *pkpath,
+    const struct seckey *key, const char *pass, size_t passlen,
+    uint64_t ops, size_t mem)
+{
+	char pkline[MAX_LINE + 1], day[11], text[2048];
+	enum kf_err e;
+
+	e = secret_text(key, pass, passlen, ops, mem, text, sizeof(text));
+	if (e != KF_OK)
+		return e;
+	if ((e = write_new(skpath, 0600, text)) != KF_OK)
+		return e;
+	public_line(key, pkline, sizeof(pkline));
+	day_utc(time(NULL), day);
+	snprintf(text, sizeof(text), "# tipline %s; created %s\n%s\n",
+	    key->sign_sk ? "analyst identity (team file line)" :
+	    "public key", day, pkline);
+	if ((e = write_new(pkpath, 0644, text)) != KF_OK)
+		unlink(skpath);
+	return e;
 }
 
 enum kf_err
 keyfile_create(const char *skpath, const char *pkpath, const char *pass,
     size_t passlen, uint64_t ops, size_t mem)
 {
-	struct pubkey pub;
-	unsigned char *sk;
-	char pkline[128], day[11], text[1024];
+	struct seckey key;
 	enum kf_err e;
 
 	if (access(skpath, F_OK) == 0 || access(pkpath, F_OK) == 0)
 		return KF_E_EXISTS;
-	if ((sk = sodium_malloc(SK_BYTES)) == NULL)
+	memset(&key, 0, sizeof(key));
+	if ((key.sk = sodium_malloc(SK_BYTES)) == NULL)
 		return KF_E_NOMEM;
-	crypto_box_keypair(pub.pk, sk);
-	key_id(pub.pk, pub.id);
-	e = secret_text(&pub, sk, pass, passlen, ops, mem, text, sizeof(text));
-	sodium_free(sk);
-	if (e != KF_OK)
-		return e;
-	if ((e = write_new(skpath, 0600, text)) != KF_OK)
-		return e;
-	keyfile_format_public(&pub, pkline, sizeof(pkline));
-	day_utc(time(NULL), day);
-	snprintf(text, sizeof(text), "# tipline public key; created %s\n"
-	    "%s\n", day, pkline);
-	if ((e = write_new(pkpath, 0644, text)) != KF_OK)
-		unlink(skpath);
+	crypto_box_keypair(key.pub.pk, key.sk);
+	key_id(key.pub.pk, key.pub.id);
+	e = create_files(skpath, pkpath, &key, pass, passlen, ops, mem);
+	keyfile_lock(&key);
+	return e;
+}
+
+enum kf_err
+keyfile_upgrade(struct seckey *key, const char *name)
+{
+	unsigned char seed[SIGN_SEED_BYTES];
+	enum kf_err e;
+
+	if (!identity_name_ok(name, strlen(name)))
+		return KF_E_NAME;
+	if (key->sign_sk != NULL)
+		return KF_E_EXISTS;
+	randombytes_buf(seed, sizeof(seed));
+	e = unlock_sign(seed, name, key);
+	sodium_memzero(seed, sizeof(seed));
+	return e;
+}
+
+enum kf_err
+keyfile_create_identity(const char *skpath, const char *pkpath,
+    const char *name, const char *pass, size_t passlen, uint64_t ops,
+    size_t mem)
+{
+	struct seckey key;
+	enum kf_err e;
+
+	if (!identity_name_ok(name, strlen(name)))
+		return KF_E_NAME;
+	if (access(skpath, F_OK) == 0 || access(pkpath, F_OK) == 0)
+		return KF_E_EXISTS;
+	memset(&key, 0, sizeof(key));
+	if ((key.sk = sodium_malloc(SK_BYTES)) == NULL)
+		return KF_E_NOMEM;
+	crypto_box_keypair(key.pub.pk, key.sk);
+	key_id(key.pub.pk, key.pub.id);
+	if ((e = keyfile_upgrade(&key, name)) == KF_OK)
+		e = create_files(skpath, pkpath, &key, pass, passlen, ops,
+		    mem);
+	keyfile_lock(&key);
 	return e;
 }
 
@@ -351,12 +502,11 @@ enum kf_err
 keyfile_rewrite(const char *skpath, const struct seckey *key,
     const char *pass, size_t passlen, uint64_t ops, size_t mem)
 {
-	char text[1024], tmp[4096];
+	char text[2048], tmp[4096];
 	enum kf_err e;
 	int fd;
 
-	e = secret_text(&key->pub, key->sk, pass, passlen, ops, mem, text,
-	    sizeof(text));
+	e = secret_text(key, pass, passlen, ops, mem, text, sizeof(text));
 	if (e != KF_OK)
 		return e;
 	if (snprintf(tmp, sizeof(tmp), "%s.new-XXXXXX", skpath) >=
@@ -388,6 +538,13 @@ keyfile_strerror(enum kf_err e)
 	case KF_E_PASSPHRASE:	return "wrong passphrase (or damaged key file)";
 	case KF_E_NOMEM:	return "out of memory";
 	case KF_E_EXISTS:	return "file exists; refusing to overwrite it";
+	case KF_E_NAME:		return "not a valid analyst name (1 to 64 "
+				    "printable characters, no space at either "
+				    "end)";
+	case KF_E_DUP:		return "the same key or name is in the team "
+				    "twice";
+	case KF_E_V1:		return "a v1 public key has no signing key; "
+				    "the team file needs identity lines (TLID1)";
 	}
 	return "unknown error";
 }

@@ -38,6 +38,11 @@ MAX_KEYFILE = 16 * 1024
 MAX_PASSPHRASE = 1024
 KEY_ID_BYTES = 8
 SK_BLOB = 16 + 8 + 8 + 24 + 32 + 16          # 104
+SK2_BLOB = 16 + 8 + 8 + 24 + 32 + 32 + 16    # 136, section 2 version 2
+
+# Section 8: identities and the team file.
+MAX_NAME, MAX_NAME_BYTES = 64, 256
+MAX_TEAM = 16
 OPSLIMIT_MIN, OPSLIMIT_MAX = 1, 16
 MEMLIMIT_MIN, MEMLIMIT_MAX = 8192, 2 * 1024 * 1024 * 1024
 
@@ -133,23 +138,100 @@ def parse_key_line(line, tag, nbytes):
     return bytes.fromhex(parts[1].decode("ascii")), raw
 
 
-def unlock_secret_key(path, passphrase):
-    """Section 2: returns (pk, sk, key id)."""
-    text = read_file(path, MAX_KEYFILE)
-    for no, line in key_lines(text, path):
-        parsed = parse_key_line(line, b"TLSK1", SK_BLOB)
-        if parsed is None:
-            raise Fail("%s:%d: not a tipline secret key line" % (path, no))
-        kid, blob = parsed
-        break
-    else:
-        raise Fail("%s: no key in the file" % path)
+def name_ok(name):
+    """Section 8: 1 to 64 code points, at most 256 bytes of UTF-8, no
+    space at either end, no control or invisible formatting character."""
+    if not 1 <= len(name) <= MAX_NAME_BYTES or name[:1] == b" " or \
+            name[-1:] == b" ":
+        return False
+    try:
+        text = name.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if len(text) > MAX_NAME:
+        return False
+    for ch in text:
+        c = ord(ch)
+        if (c < 0x20 or 0x7f <= c < 0xa0 or c == 0x61c or
+                0x200b <= c <= 0x200f or 0x202a <= c <= 0x202e or
+                0x2060 <= c <= 0x206f or c == 0xfeff or
+                0xd800 <= c <= 0xdfff):
+            return False
+    return True
 
+
+def parse_identity(line):
+    """Section 8: 'TLID1 <hex> <b64 X25519> <b64 Ed25519> <name>' ->
+    dict, or None. The name is everything after the fourth space."""
+    parts = line.split(b" ", 4)
+    if len(parts) != 5 or parts[0] != b"TLID1" or \
+            not HEX16_RE.match(parts[1]):
+        return None
+    box = b64decode_strict(parts[2], 32)
+    sign = b64decode_strict(parts[3], 32)
+    if box is None or sign is None or not name_ok(parts[4]):
+        return None
+    kid = bytes.fromhex(parts[1].decode("ascii"))
+    if key_id(box) != kid:
+        return None
+    return {"id": kid, "box": box, "sign": sign,
+            "name": parts[4].decode("utf-8")}
+
+
+def parse_team(text, path):
+    """Section 8, the team file: a list of identities, or Fail."""
+    team = []
+    if len(text) > MAX_KEYFILE:
+        raise Fail("%s: larger than %d bytes" % (path, MAX_KEYFILE))
+    for no, line in key_lines(text, path):
+        if line[:5] in (b"TLSK1", b"TLSK2", b"TLPK1"):
+            raise Fail("%s:%d: not an identity line" % (path, no))
+        ident = parse_identity(line)
+        if ident is None:
+            raise Fail("%s:%d: not a valid identity line" % (path, no))
+        for m in team:
+            if (m["id"] == ident["id"] or m["box"] == ident["box"] or
+                    m["sign"] == ident["sign"] or
+                    m["name"] == ident["name"]):
+                raise Fail("%s:%d: a key or name twice" % (path, no))
+        team.append(ident)
+        if len(team) > MAX_TEAM:
+            raise Fail("%s:%d: more than %d members"
+                       % (path, no, MAX_TEAM))
+    if not team:
+        raise Fail("%s: no identity in the file" % path)
+    return team
+
+
+def secret_key_line(text, path):
+    """The first key line: ('TLSK1', id, blob, None) or
+    ('TLSK2', id, blob, name)."""
+    for no, line in key_lines(text, path):
+        if line.startswith(b"TLSK2 "):
+            parts = line.split(b" ", 3)
+            if len(parts) == 4 and HEX16_RE.match(parts[1]):
+                blob = b64decode_strict(parts[2], SK2_BLOB)
+                if blob is not None and name_ok(parts[3]):
+                    return ("TLSK2", bytes.fromhex(parts[1].decode()),
+                            blob, parts[3])
+        else:
+            parsed = parse_key_line(line, b"TLSK1", SK_BLOB)
+            if parsed is not None:
+                return ("TLSK1", parsed[0], parsed[1], None)
+        raise Fail("%s:%d: not a tipline secret key line" % (path, no))
+    raise Fail("%s: no key in the file" % path)
+
+
+def unlock_identity(path, passphrase):
+    """Section 2 (both versions): a dict with pk, sk, id, and for v2
+    also name, sign_seed and sign_pk (None for v1)."""
+    tag, kid, blob, name = secret_key_line(read_file(path, MAX_KEYFILE),
+                                           path)
     salt = blob[0:16]
     ops = int.from_bytes(blob[16:24], "little")
     mem = int.from_bytes(blob[24:32], "little")
     nonce = blob[32:56]
-    ct = blob[56:104]
+    ct = blob[56:]
     if not (OPSLIMIT_MIN <= ops <= OPSLIMIT_MAX and
             MEMLIMIT_MIN <= mem <= MEMLIMIT_MAX):
         raise Fail("%s: key derivation cost out of bounds (opslimit %d, "
@@ -159,17 +241,31 @@ def unlock_secret_key(path, passphrase):
                                       memlimit=mem)
     except (nacl.exceptions.CryptoError, ValueError) as e:
         raise Fail("%s: Argon2id failed: %s" % (path, e))
+    ad = tag.encode("ascii") + kid + (name or b"")
     try:
-        sk = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            ct, b"TLSK1" + kid, nonce, dk)
+        pt = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            ct, ad, nonce, dk)
     except nacl.exceptions.CryptoError:
         raise Fail("%s: wrong passphrase (or damaged key file)" % path)
-    if len(sk) != 32:
-        raise Fail("%s: secret key is not 32 bytes" % path)
+    if len(pt) != (64 if name else 32):
+        raise Fail("%s: secret keys of the wrong size" % path)
+    sk = pt[:32]
     pk = nacl.bindings.crypto_scalarmult_base(sk)
     if key_id(pk) != kid:
         raise Fail("%s: key id does not match the key" % path)
-    return pk, sk, kid
+    out = {"pk": pk, "sk": sk, "id": kid, "name": None, "sign_seed": None,
+           "sign_pk": None}
+    if name:
+        sign_pk, _ = nacl.bindings.crypto_sign_seed_keypair(pt[32:])
+        out.update(name=name.decode("utf-8"), sign_seed=pt[32:],
+                   sign_pk=sign_pk)
+    return out
+
+
+def unlock_secret_key(path, passphrase):
+    """Section 2: returns (pk, sk, key id), from a v1 or a v2 file."""
+    k = unlock_identity(path, passphrase)
+    return k["pk"], k["sk"], k["id"]
 
 
 def envelope_from_db(db, ref):
