@@ -21,6 +21,10 @@
 #define MAX_RECORD		(512 * 1024)	/* JSON record, before padding */
 #define MAX_ENVELOPE		(2 * 1024 * 1024)
 #define PAD_MIN_BUCKET		1024
+/* The sealed part of an event (lib/event.c) is an envelope of at most
+ * MAX_RECORD bytes of plaintext: padded to at most 2 * MAX_RECORD. */
+#define MAX_EVENT_SEALED	(6 + 88 * MAX_RECIPIENTS + 24 + \
+				 2 * MAX_RECORD + 16)
 
 /* Key files and config files. */
 #define MAX_LINE		1024	/* one line of a key or config file */

@@ -39,6 +39,14 @@ fuzz_env_keypair(unsigned char pk[32], unsigned char sk[32])
 	    (const unsigned char *)FUZZ_ENV_SEED);
 }
 
+/* The event target's signing key pair, from the same fixed seed. */
+static inline void
+fuzz_sign_keypair(unsigned char pk[32], unsigned char sk[64])
+{
+	crypto_sign_seed_keypair(pk, sk,
+	    (const unsigned char *)FUZZ_ENV_SEED);
+}
+
 static inline void
 fuzz_init_sodium(void)
 {

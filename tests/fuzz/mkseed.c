@@ -17,6 +17,7 @@
 #include "fuzz.h"
 
 #include "envelope.h"
+#include "event.h"
 #include "keyfile.h"
 #include "bounds.h"
 #include "record.h"
@@ -164,6 +165,58 @@ keys(const struct pubkey *them)
 	put("recipients", "two-crlf", text, strlen(text));
 }
 
+/* The fuzzers' fixed identity: the envelope key pair and a signing
+ * key pair from the same seed. Its secret parts are plain memory here;
+ * keyfile_lock must not be called on it. */
+static void
+fuzz_identity(struct seckey *k, unsigned char xsk[SK_BYTES],
+    unsigned char ssk[64])
+{
+	memset(k, 0, sizeof(*k));
+	fuzz_env_keypair(k->pub.pk, xsk);
+	key_id(k->pub.pk, k->pub.id);
+	fuzz_sign_keypair(k->sign_pk, ssk);
+	k->sk = xsk;
+	k->sign_sk = ssk;
+	snprintf(k->name, sizeof(k->name), "Fuzz");
+}
+
+/* A chain of three events by the fixed identity, sealed to it. */
+static void
+events(void)
+{
+	static const struct {
+		int type, status;
+		const char *ref, *plain;
+	} c[3] = {
+		{ EV_STATUS, 2, "TL-7KQ2-M9XD", NULL },
+		{ EV_ROUTE, 3, "TL-7KQ2-M9XD", "{\"to\":\"Kapo ZH\",\"note\":\"n\"}" },
+		{ EV_GRANT, 0, NULL, "{\"keys\":[]}" },
+	};
+	unsigned char xsk[SK_BYTES], ssk[64], id[EVENT_HASH], *e;
+	struct recipients rc;
+	struct seckey k;
+	char name[32];
+	size_t i, n;
+
+	fuzz_identity(&k, xsk, ssk);
+	memset(&rc, 0, sizeof(rc));
+	rc.k[rc.n++] = k.pub;
+	for (i = 0; i < 3; i++) {
+		struct event_new in = { c[i].type, c[i].ref, "2026-01-01",
+		    c[i].status, c[i].plain, &rc, i, i ? id : NULL };
+
+		if (event_make(&in, &k, &e, &n) != EVENT_OK)
+			abort();
+		event_id(e, n, id);
+		snprintf(name, sizeof(name), "chain-%zu", i + 1);
+		put("event", name, e, n);
+		free(e);
+	}
+	sodium_memzero(xsk, sizeof(xsk));
+	sodium_memzero(ssk, sizeof(ssk));
+}
+
 static char *
 slurp(const char *target, const char *name, size_t *n)
 {
@@ -175,6 +228,27 @@ slurp(const char *target, const char *name, size_t *n)
 		exit(1);
 	}
 	return b;
+}
+
+static int
+check_events(void)
+{
+	unsigned char spk[32], ssk[64];
+	struct event ev;
+	char name[32], *b;
+	size_t n, i;
+	int bad = 0;
+
+	fuzz_sign_keypair(spk, ssk);
+	for (i = 1; i <= 3; i++) {
+		snprintf(name, sizeof(name), "chain-%zu", i);
+		b = slurp("event", name, &n);
+		bad |= event_parse((unsigned char *)b, n, &ev) != EVENT_OK ||
+		    event_verify(&ev, spk) != EVENT_OK;
+		free(b);
+	}
+	sodium_memzero(ssk, sizeof(ssk));
+	return bad;
 }
 
 /* 0 if every generated seed is still what its name says. */
@@ -217,7 +291,7 @@ check(void)
 		free(b);
 	}
 	sodium_memzero(sk, sizeof(sk));
-	return bad;
+	return bad | check_events();
 }
 
 int
@@ -248,6 +322,7 @@ main(int argc, char **argv)
 	records(recs);
 	envelopes(recs, &us, &them);
 	keys(&them);
+	events();
 	for (i = 0; i < 3; i++)
 		record_free_string(recs[i]);
 	return 0;
