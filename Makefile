@@ -37,19 +37,21 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDFLAGS) \
 
 LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
 	   lib/keyfile.c lib/record.c lib/store.c lib/config.c lib/util.c \
-	   lib/lang.c lib/catalog.c lib/team.c lib/event.c
+	   lib/lang.c lib/catalog.c lib/team.c lib/event.c lib/frame.c
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema.o
 CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c
 CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
 CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 	   cli/export.c cli/admin.c
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
+RELAY_SRC = relay/relay.c
+RELAY_OBJ = $(RELAY_SRC:relay/%.c=$(BUILD)/relay/%.o)
 UNIT	 = form token envelope keyfile record store config page i18n util \
 	   team event
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
 UNIT_OBJ = $(UNIT:%=$(BUILD)/tests/unit/t_%.o)
 
-all: $(BUILD)/tipline-fcgi $(BUILD)/tipline $(UNIT_BIN)
+all: $(BUILD)/tipline-fcgi $(BUILD)/tipline $(BUILD)/tipline-relay $(UNIT_BIN)
 
 # Stops a build on a machine without the libraries with the fix, instead
 # of a compiler error about a missing header.
@@ -80,6 +82,10 @@ $(BUILD)/tipline-fcgi: $(CGI_OBJ) $(BUILD)/libtipline.a
 $(BUILD)/tipline: $(CLI_OBJ) $(BUILD)/libtipline.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtipline.a $(CORE_LIBS)
 
+$(BUILD)/tipline-relay: $(RELAY_OBJ) $(BUILD)/libtipline.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(RELAY_OBJ) $(BUILD)/libtipline.a \
+	    $(CORE_LIBS)
+
 # Unit tests link the page renderer from cgi/ as well as the library.
 $(BUILD)/tests/t_%: $(BUILD)/tests/unit/t_%.o $(BUILD)/cgi/page.o \
     $(BUILD)/libtipline.a
@@ -91,6 +97,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c | pkgcheck
 	$(CC) $(ALL_CFLAGS) -iquote tests/unit -iquote cgi -c -o $@ $<
 
 -include $(LIB_OBJ:.o=.d) $(CGI_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(RELAY_OBJ:.o=.d)
 
 # What building and running need, then what only the tests need
 # (tools/deps.sh; README's dependency table).

@@ -223,6 +223,12 @@ store_close(struct store *st)
 	free(st);
 }
 
+struct sqlite3 *
+store_sqlite(struct store *st)
+{
+	return st->db;
+}
+
 const char *
 store_errmsg(struct store *st)
 {

@@ -95,6 +95,10 @@ int		 store_delete(struct store *, const long long *ids, size_t n);
 /* PRAGMA integrity_check: 0 when "ok"; else -1 and the first message. */
 int		 store_integrity(struct store *, char *msg, size_t len);
 const char	*store_errmsg(struct store *);
+/* The connection, for the relay's and the case file's own statements
+ * (relay/, cli/sync.c): same pragmas, same migrations. */
+struct sqlite3;
+struct sqlite3	*store_sqlite(struct store *);
 
 /* References: "TL-" and two groups of four from Crockford's base32
  * alphabet (no I, L, O, U): 40 random bits, easy to read aloud. */

@@ -1,0 +1,306 @@
+/*
+ * Frames of the sync protocol (docs/FORMATS.md section 10). Every check
+ * is on sizes first: a frame's length is compared with MAX_FRAME before
+ * a byte of its body is read or allocated, and each type has an exact
+ * body size or, for variable parts, a bound.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "store.h"
+
+#define HELLO_BODY	(6 + 1)
+#define REPORT_HEAD	(8 + EVENT_REF + 10 + 1)	/* 31 */
+#define MAX_MESSAGE	1024	/* an ACK or ERROR message */
+
+void
+frame_put64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
+}
+
+uint64_t
+frame_get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+day_ok(const unsigned char *d)
+{
+	int i;
+
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' ||
+		    d[i] > '9'))
+			return 0;
+	return 1;
+}
+
+/* A message: at most MAX_MESSAGE bytes, printable ASCII only, so that
+ * what a relay says cannot act on the analyst's terminal. */
+static int
+message_ok(const unsigned char *m, size_t n)
+{
+	size_t i;
+
+	if (n > MAX_MESSAGE)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (m[i] < 0x20 || m[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static enum frame_err
+parse_report(const unsigned char *b, size_t n, struct frame *f)
+{
+	if (n < REPORT_HEAD || n - REPORT_HEAD > MAX_ENVELOPE ||
+	    !ref_valid((const char *)b + 8, EVENT_REF) || !day_ok(b + 20) ||
+	    b[30] < 1 || b[30] > 5)
+		return FRAME_E_BODY;
+	f->a = frame_get64(b);
+	memcpy(f->ref, b + 8, EVENT_REF);
+	memcpy(f->day, b + 20, 10);
+	f->status = b[30];
+	f->data = b + REPORT_HEAD;
+	f->datalen = n - REPORT_HEAD;
+	return FRAME_OK;
+}
+
+/* The body b[0..n) of a frame of type t. */
+static enum frame_err
+parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
+{
+	switch (t) {
+	case FR_HELLO:
+		if (n != HELLO_BODY || memcmp(b, FRAME_MAGIC, 6) != 0)
+			return n == HELLO_BODY ? FRAME_E_VERSION :
+			    FRAME_E_BODY;
+		f->version = b[6];
+		return b[6] == FRAME_VERSION ? FRAME_OK : FRAME_E_VERSION;
+	case FR_PULL:
+	case FR_END:
+		if (n != 16)
+			return FRAME_E_BODY;
+		f->a = frame_get64(b);
+		f->b = frame_get64(b + 8);
+		return FRAME_OK;
+	case FR_REPORT:
+		return parse_report(b, n, f);
+	case FR_EVENT:
+	case FR_PUSH:
+		if (t == FR_EVENT) {
+			if (n < 8)
+				return FRAME_E_BODY;
+			f->a = frame_get64(b);
+			b += 8;
+			n -= 8;
+		}
+		/* Only the size here: the event itself is event_parse's. */
+		if (n < EVENT_MIN || n > EVENT_MAX)
+			return FRAME_E_BODY;
+		f->data = b;
+		f->datalen = n;
+		return FRAME_OK;
+	case FR_ACK:
+	case FR_ERROR:
+		if (t == FR_ACK && (n < 1 || b[0] > ACK_REFUSED))
+			return FRAME_E_BODY;
+		f->status = t == FR_ACK ? b[0] : 0;
+		f->data = b + (t == FR_ACK);
+		f->datalen = n - (t == FR_ACK);
+		return message_ok(f->data, f->datalen) ? FRAME_OK :
+		    FRAME_E_BODY;
+	}
+	return FRAME_E_TYPE;
+}
+
+enum frame_err
+frame_parse(const unsigned char *p, size_t n, struct frame *f)
+{
+	uint32_t len;
+
+	memset(f, 0, sizeof(*f));
+	if (n < FRAME_LEN)
+		return FRAME_MORE;
+	len = get32(p);
+	if (len == 0 || len > MAX_FRAME)
+		return FRAME_E_SIZE;
+	if (n - FRAME_LEN < len)
+		return FRAME_MORE;
+	f->type = p[FRAME_LEN];
+	f->len = FRAME_LEN + len;
+	return parse_body(f->type, p + FRAME_LEN + 1, len - 1, f);
+}
+
+/* Reads exactly n bytes; 0, or -1 on EOF or error. */
+static int
+read_full(int fd, unsigned char *p, size_t n)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = read(fd, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+write_full(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+enum frame_err
+frame_read(int fd, unsigned char **buf, size_t *cap, struct frame *f)
+{
+	unsigned char hdr[FRAME_LEN], *nb;
+	uint32_t len;
+
+	memset(f, 0, sizeof(*f));
+	if (read_full(fd, hdr, FRAME_LEN) != 0)
+		return FRAME_E_IO;
+	len = get32(hdr);
+	if (len == 0 || len > MAX_FRAME)	/* before any allocation */
+		return FRAME_E_SIZE;
+	if (*cap < FRAME_LEN + (size_t)len) {
+		if ((nb = realloc(*buf, FRAME_LEN + (size_t)len)) == NULL)
+			return FRAME_E_IO;
+		*buf = nb;
+		*cap = FRAME_LEN + (size_t)len;
+	}
+	memcpy(*buf, hdr, FRAME_LEN);
+	if (read_full(fd, *buf + FRAME_LEN, len) != 0)
+		return FRAME_MORE;	/* truncated */
+	return frame_parse(*buf, FRAME_LEN + (size_t)len, f);
+}
+
+enum frame_err
+frame_write(int fd, int type, const unsigned char *head, size_t headlen,
+    const unsigned char *data, size_t datalen)
+{
+	unsigned char hdr[FRAME_LEN + 1];
+	size_t len = 1 + headlen + datalen;
+
+	if (len > MAX_FRAME)
+		return FRAME_E_SIZE;
+	hdr[0] = (unsigned char)(len >> 24);
+	hdr[1] = (unsigned char)(len >> 16);
+	hdr[2] = (unsigned char)(len >> 8);
+	hdr[3] = (unsigned char)len;
+	hdr[4] = (unsigned char)type;
+	if (write_full(fd, hdr, sizeof(hdr)) != 0 ||
+	    write_full(fd, head, headlen) != 0 ||
+	    write_full(fd, data, datalen) != 0)
+		return FRAME_E_IO;
+	return FRAME_OK;
+}
+
+enum frame_err
+frame_hello(int fd)
+{
+	unsigned char b[HELLO_BODY];
+
+	memcpy(b, FRAME_MAGIC, 6);
+	b[6] = FRAME_VERSION;
+	return frame_write(fd, FR_HELLO, b, sizeof(b), NULL, 0);
+}
+
+enum frame_err
+frame_cursors(int fd, int type, uint64_t a, uint64_t b)
+{
+	unsigned char h[16];
+
+	frame_put64(h, a);
+	frame_put64(h + 8, b);
+	return frame_write(fd, type, h, sizeof(h), NULL, 0);
+}
+
+enum frame_err
+frame_report(int fd, uint64_t id, const char *ref, const char *day,
+    int status, const unsigned char *env, size_t envlen)
+{
+	unsigned char h[REPORT_HEAD];
+
+	if (strlen(ref) != EVENT_REF || strlen(day) != 10)
+		return FRAME_E_BODY;
+	frame_put64(h, id);
+	memcpy(h + 8, ref, EVENT_REF);
+	memcpy(h + 20, day, 10);
+	h[30] = (unsigned char)status;
+	return frame_write(fd, FR_REPORT, h, sizeof(h), env, envlen);
+}
+
+enum frame_err
+frame_event(int fd, uint64_t id, const unsigned char *ev, size_t evlen)
+{
+	unsigned char h[8];
+
+	frame_put64(h, id);
+	return frame_write(fd, FR_EVENT, h, sizeof(h), ev, evlen);
+}
+
+enum frame_err
+frame_ack(int fd, int code, const char *msg)
+{
+	unsigned char c = (unsigned char)code;
+
+	return frame_write(fd, FR_ACK, &c, 1, (const unsigned char *)msg,
+	    strlen(msg));
+}
+
+enum frame_err
+frame_error(int fd, const char *msg)
+{
+	return frame_write(fd, FR_ERROR, NULL, 0, (const unsigned char *)msg,
+	    strlen(msg));
+}
+
+const char *
+frame_strerror(enum frame_err e)
+{
+	switch (e) {
+	case FRAME_OK:		return "ok";
+	case FRAME_MORE:	return "truncated frame";
+	case FRAME_E_SIZE:	return "frame length out of bounds";
+	case FRAME_E_TYPE:	return "unknown frame type";
+	case FRAME_E_BODY:	return "malformed frame body";
+	case FRAME_E_VERSION:	return "unknown protocol version";
+	case FRAME_E_IO:	return "connection closed";
+	}
+	return "unknown error";
+}
