@@ -7,8 +7,11 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
 
 #include "cli.h"
+#include "team.h"
 #include "util.h"
 
 struct ids {
@@ -91,6 +94,8 @@ cmd_purge(struct opts *o)
 	if (o->nargs == 0 && (o->status == NULL || o->older_than == NULL))
 		usage_error("purge deletes only by explicit criteria: "
 		    "--status S --older-than Nd, or references");
+	if (o->db == NULL && case_path(o) != NULL)
+		return case_purge(o);
 	memset(&ids, 0, sizeof(ids));
 	ids.dry = o->dry_run;
 	st = db_open(o);
@@ -107,6 +112,49 @@ cmd_purge(struct opts *o)
 	fprintf(stderr, "tipline: %s %zu report%s\n", o->dry_run ?
 	    "would purge" : "purged", ids.n, ids.n == 1 ? "" : "s");
 	store_close(st);
+	free(ids.v);
+	return 0;
+}
+
+/* On a case file a purge is a signed event per report: the report goes
+ * from this case file now, from the relay (secure_delete) when the
+ * event is pushed, from the other workstations when they pull it. */
+int
+case_purge(const struct opts *o)
+{
+	struct seckey key;
+	struct team t;
+	struct store *st;
+	struct ids ids;
+	char (*refs)[REF_LEN + 1];
+	size_t i;
+
+	memset(&ids, 0, sizeof(ids));
+	ids.dry = o->dry_run;
+	team_load(o, &t);
+	st = case_open(o);
+	purge_select(o, st, &ids);
+	if ((refs = calloc(ids.n + 1, sizeof(*refs))) == NULL)
+		die("out of memory");
+	for (i = 0; i < ids.n; i++)
+		if (store_ref_of(st, ids.v[i], refs[i]) != 0)
+			die("cannot read the case file");
+	if (!o->dry_run && ids.n > 0) {
+		key_unlock(o, &key);
+		for (i = 0; i < ids.n; i++)
+			case_write_event(st, &t, &key, EV_PURGE, refs[i], 0,
+			    NULL);
+		keyfile_lock(&key);
+		/* The local copy: secure_delete, then out of the WAL. */
+		sqlite3_exec(store_sqlite(st), "PRAGMA wal_checkpoint(TRUNCATE)",
+		    NULL, NULL, NULL);
+	}
+	fprintf(stderr, "tipline: %s %zu report%s%s\n", o->dry_run ?
+	    "would purge" : "purged", ids.n, ids.n == 1 ? "" : "s",
+	    o->dry_run ? "" : " (signed; the relay deletes them at the next "
+	    "sync)");
+	store_close(st);
+	free(refs);
 	free(ids.v);
 	return 0;
 }
@@ -238,11 +286,58 @@ cmd_stats(struct opts *o)
 	return rd.bad ? EXIT_FAIL : 0;
 }
 
+/* The key ids an envelope is sealed to that are not in the team. */
+static void
+check_stanzas(struct reader *rd, const struct store_row *row)
+{
+	const struct team *t = rd->ctx;
+	char hex[2 * KEY_ID_BYTES + 1];
+	size_t i, n;
+
+	if (t == NULL || row->envlen < 6)
+		return;
+	n = row->env[5];
+	for (i = 0; i < n && 6 + 88 * (i + 1) <= row->envlen; i++) {
+		if (team_find(t, row->env + 6 + 88 * i) != NULL)
+			continue;
+		sodium_bin2hex(hex, sizeof(hex), row->env + 6 + 88 * i,
+		    KEY_ID_BYTES);
+		warnx_("%s: sealed also to key %s, which is not in the team "
+		    "file", row->ref, hex);
+		rd->bad++;
+	}
+}
+
+/* Keys in the database's recipient_keys that the team file does not
+ * hold: planted, or a member removed. Never sealed to with a team file;
+ * named here. */
+static int
+check_db_keys(struct store *st, const struct team *t)
+{
+	struct recipients rc;
+	char hex[2 * KEY_ID_BYTES + 1];
+	size_t i;
+	int bad = 0;
+
+	if (store_get_keys(st, &rc) != 0)
+		die("cannot read the database");
+	for (i = 0; i < rc.n; i++) {
+		if (team_find(t, rc.k[i].id) != NULL)
+			continue;
+		sodium_bin2hex(hex, sizeof(hex), rc.k[i].id, KEY_ID_BYTES);
+		warnx_("key %s in the database's recipient_keys is not in the "
+		    "team file: it is never sealed to or trusted", hex);
+		bad++;
+	}
+	return bad;
+}
+
 static int
 verify_row(struct reader *rd, const struct store_row *row,
     const struct record *rec)
 {
 	(void)rec;
+	check_stanzas(rd, row);
 	json_decref(history_json(rd, row));	/* opens every note */
 	return 0;
 }
@@ -251,6 +346,7 @@ int
 cmd_verify(struct opts *o)
 {
 	struct reader rd;
+	struct team team;
 	char msg[512];
 	int bad_db;
 
@@ -262,6 +358,11 @@ cmd_verify(struct opts *o)
 	rd.st = db_open(o);
 	if ((bad_db = store_integrity(rd.st, msg, sizeof(msg))) != 0)
 		warnx_("database integrity: %s", msg);
+	if (o->team != NULL || getenv("TIPLINE_TEAM") != NULL) {
+		team_load(o, &team);
+		rd.ctx = &team;
+		rd.bad += check_db_keys(rd.st, &team);
+	}
 	rd.emit = verify_row;
 	if (reader_run(&rd, NULL) != 0)
 		die("cannot read the database");

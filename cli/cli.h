@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "event.h"
 #include "keyfile.h"
 #include "record.h"
 #include "store.h"
@@ -20,6 +21,7 @@ struct opts {
 	const char	*db, *key, *passfile, *newpassfile, *out, *format;
 	const char	*status, *since, *until, *type, *canton, *search;
 	const char	*note, *to, *older_than, *name;
+	const char	*casefile, *team, *remote, *ssh_config;
 	int		 json, force, dry_run, raw;
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
@@ -102,10 +104,37 @@ int		 cmd_export(struct opts *);
 int		 cmd_purge(struct opts *);
 int		 cmd_stats(struct opts *);
 int		 cmd_verify(struct opts *);
+int		 cmd_sync(struct opts *);
+
+/* The case file (cli/case.c): a tipline database on the workstation,
+ * opened (and created) from --case or TIPLINE_CASE; the local team
+ * file from --team or TIPLINE_TEAM. */
+struct team;
+struct sqlite3;
+const char	*case_path(const struct opts *);
+struct store	*case_open(const struct opts *);
+void		 team_load(const struct opts *, struct team *);
+/* Adds a pulled or written event inside the caller's transaction,
+ * after checking it against the local team file and its author's
+ * chain, and applies its effect. NULL (and *added 0 or 1) when taken
+ * or already held; else why it was not taken. */
+const char	*case_add_event(struct sqlite3 *, const struct team *,
+		    const unsigned char *ev, size_t n, int *added);
+int		 case_has_event(struct sqlite3 *, const unsigned char id[32]);
+int		 case_last(struct sqlite3 *, const unsigned char *author,
+		    uint64_t *seq, unsigned char id[32]);
+/* tipline status and purge on a case file: signed events. */
+int		 case_status(const struct opts *, const char *ref,
+		    const char *status, const char *note, const char *to);
+int		 case_purge(const struct opts *);
+/* Signs, stores and applies one event of this analyst; dies on error. */
+int		 case_write_event(struct store *, const struct team *,
+		    const struct seckey *, int type, const char *ref,
+		    int status, const char *plain);
 
 /* Sets a report's status, sealing the note (and --to) to the recipients
  * recorded in the database. */
-int		 set_status(struct store *, const char *ref,
+int		 set_status(const struct opts *, struct store *, const char *ref,
 		    const char *status, const char *note, const char *to);
 
 #endif

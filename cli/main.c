@@ -54,6 +54,10 @@ static const struct cmd {
 	  "counts per status, type, canton, month and week" },
 	{ "verify", cmd_verify, "verify", "check the database and open every "
 	  "envelope with the key" },
+	{ "sync", cmd_sync, "sync --remote local:CONFIG|ssh://USER@HOST[:PORT] "
+	  "[--case FILE] [--team FILE] [--ssh-config FILE] [--json]",
+	  "pull new reports and events from a relay into the case file, "
+	  "push the case file's new events" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -79,6 +83,10 @@ static const struct {
 	{ "--to", offsetof(struct opts, to) },
 	{ "--older-than", offsetof(struct opts, older_than) },
 	{ "--name", offsetof(struct opts, name) },
+	{ "--case", offsetof(struct opts, casefile) },
+	{ "--team", offsetof(struct opts, team) },
+	{ "--remote", offsetof(struct opts, remote) },
+	{ "--ssh-config", offsetof(struct opts, ssh_config) },
 };
 #define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
 

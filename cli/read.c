@@ -78,10 +78,16 @@ text_ok(const char *s, size_t max)
 struct store *
 db_open(const struct opts *o)
 {
-	const char *path = o->db ? o->db : getenv("TIPLINE_DB");
+	const char *path = o->db;
 	struct store *st;
 	char err[512];
 
+	/* --db names a database; else the case file, if one is given;
+	 * else TIPLINE_DB (the legacy direct read of the server's file). */
+	if (path == NULL && case_path(o) != NULL)
+		return case_open(o);
+	if (path == NULL)
+		path = getenv("TIPLINE_DB");
 	if (path == NULL)
 		path = DEFAULT_DB;
 	if ((st = store_open(path, 5000, 0, err, sizeof(err))) == NULL) {

@@ -10,8 +10,10 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "cli.h"
+#include "team.h"
 #include "fields.h"
 #include "utf8.h"
 
@@ -69,6 +71,86 @@ hist_row(void *ctx, const struct store_hist *h)
 	return 0;
 }
 
+/* The sealed part of an event, opened: its note and to. */
+static void
+event_sealed(struct reader *rd, const struct event *ev, json_t *o)
+{
+	struct env_buf b = { NULL, 0 };
+	json_t *j;
+	size_t n;
+
+	if (ev->sealedlen == 0)
+		return;
+	if (event_open(ev, &rd->key, &b, &n) != ENV_OK) {
+		warnx_("%s: an event's sealed part cannot be opened", ev->ref);
+		rd->bad++;
+		env_buf_free(&b);
+		return;
+	}
+	j = json_loadb((const char *)b.p, n, JSON_REJECT_DUPLICATES, NULL);
+	env_buf_free(&b);
+	if (json_is_object(j)) {
+		json_object_set(o, "to", json_object_get(j, "to"));
+		json_object_set(o, "note", json_object_get(j, "note"));
+	}
+	json_decref(j);
+}
+
+/* One event as a history entry: who (from the local team file), and
+ * whether the signature holds. */
+static json_t *
+event_entry(struct reader *rd, const struct team *t, const struct event *ev)
+{
+	const struct identity *m = team_find(t, ev->author);
+	json_t *o = json_object();
+	char hex[2 * KEY_ID_BYTES + 1];
+	int ok = m != NULL && event_verify(ev, m->sign) == EVENT_OK;
+
+	sodium_bin2hex(hex, sizeof(hex), ev->author, KEY_ID_BYTES);
+	json_object_set_new(o, "day", json_clear(ev->day));
+	json_object_set_new(o, "status", ev->status ?
+	    json_string(event_status_name(ev->status)) : json_null());
+	json_object_set_new(o, "event", json_string(event_type_name(ev->type)));
+	json_object_set_new(o, "author", m ? json_string(m->name) :
+	    json_null());
+	json_object_set_new(o, "key", json_string(hex));
+	json_object_set_new(o, "seq", json_integer((json_int_t)ev->seq));
+	json_object_set_new(o, "signature", json_string(ok ? "valid" :
+	    m ? "INVALID" : "unknown key"));
+	if (!ok)
+		rd->bad++;
+	else
+		event_sealed(rd, ev, o);
+	return o;
+}
+
+/* In a case file, the report's events, in the order they were taken. */
+static void
+event_history(struct reader *rd, const struct store_row *row, json_t *arr)
+{
+	static struct team t;
+	static int loaded;
+	struct event ev;
+	sqlite3_stmt *s;
+
+	if (rd->o->db != NULL || case_path(rd->o) == NULL)
+		return;
+	if (!loaded) {
+		team_load(rd->o, &t);
+		loaded = 1;
+	}
+	if (sqlite3_prepare_v2(store_sqlite(rd->st), "SELECT body FROM events "
+	    "WHERE substr(body, 55, 12) = CAST(? AS BLOB) ORDER BY id", -1,
+	    &s, NULL) != SQLITE_OK)
+		die("cannot read the events");
+	sqlite3_bind_text(s, 1, row->ref, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if (event_parse(sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0), &ev) == EVENT_OK)
+			json_array_append_new(arr, event_entry(rd, &t, &ev));
+	sqlite3_finalize(s);
+}
+
 json_t *
 history_json(struct reader *rd, const struct store_row *row)
 {
@@ -76,6 +158,7 @@ history_json(struct reader *rd, const struct store_row *row)
 
 	if (store_history(rd->st, row->id, hist_row, &hc) != 0)
 		die("cannot read the status history");
+	event_history(rd, row, hc.arr);
 	return hc.arr;
 }
 
@@ -193,10 +276,26 @@ print_history(json_t *hist, const struct store_row *row)
 		const char *day = json_string_value(json_object_get(h, "day"));
 		const char *st = json_string_value(json_object_get(h, "status"));
 
+		const char *ev = json_string_value(json_object_get(h, "event"));
+		const char *who = json_string_value(json_object_get(h,
+		    "author"));
+		const char *sig = json_string_value(json_object_get(h,
+		    "signature"));
+
 		fputs("  ", stdout);
 		put_clear(day ? day : "?");
 		fputs("  ", stdout);
-		put_clear(st ? st : "?");
+		put_clear(st ? st : ev ? ev : "?");
+		if (ev != NULL) {
+			/* Names come from the local team file; checked. */
+			fputs(" by ", stdout);
+			put_clear(who ? who : "an unknown key");
+			if (sig != NULL && strcmp(sig, "valid") != 0) {
+				fputs(" [signature ", stdout);
+				put_clear(sig);
+				fputs("]", stdout);
+			}
+		}
 		if (to != NULL) {
 			fputs(" to ", stdout);
 			safe_write(stdout, to, strlen(to), 0);

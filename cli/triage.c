@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "team.h"
 
 struct note_ctx {
 	const char		*ref, *note, *to;
@@ -45,10 +46,11 @@ seal_note(void *ctx, long long hid, unsigned char **env, size_t *len)
 }
 
 int
-set_status(struct store *st, const char *ref, const char *status,
-    const char *note, const char *to)
+set_status(const struct opts *o, struct store *st, const char *ref,
+    const char *status, const char *note, const char *to)
 {
 	struct note_ctx nc;
+	struct team t;
 	char day[11];
 	int rc;
 
@@ -56,7 +58,13 @@ set_status(struct store *st, const char *ref, const char *status,
 	nc.ref = ref;
 	nc.note = note;
 	nc.to = to;
-	if (note != NULL || to != NULL) {
+	/* A team file, when given, says whom to seal to: a key planted in
+	 * the database's recipient_keys then gets nothing. */
+	if ((note != NULL || to != NULL) && (o->team != NULL ||
+	    getenv("TIPLINE_TEAM") != NULL)) {
+		team_load(o, &t);
+		team_recipients(&t, &nc.rc);
+	} else if (note != NULL || to != NULL) {
 		if (store_get_keys(st, &nc.rc) != 0 || nc.rc.n == 0) {
 			hint("the intake records the recipients' public keys "
 			    "when tipline-fcgi starts; start it once");
@@ -136,12 +144,69 @@ cmd_status(struct opts *o)
 	    !text_ok(to, MAX_TO)))
 		usage_error("--to takes 1 to %d printable characters on one "
 		    "line", MAX_TO);
+	if (o->db == NULL && case_path(o) != NULL)
+		return case_status(o, ref, status, note, to);
 	st = db_open(o);
-	rc = set_status(st, ref, status, note, to);
+	rc = set_status(o, st, ref, status, note, to);
 	store_close(st);
 	if (rc == 1)
 		die("no report %s", ref);
 	printf("%s: %s\n", ref, status);
+	return 0;
+}
+
+static int
+found(void *ctx, const struct store_row *row)
+{
+	(void)ctx;
+	(void)row;
+	return 1;
+}
+
+/* The plaintext of a status or route event: {"note":...,"to":...}. */
+static char *
+event_plain(const char *note, const char *to)
+{
+	json_t *o;
+	char *s;
+
+	if (note == NULL && to == NULL)
+		return NULL;
+	o = json_object();
+	if (note != NULL)
+		json_object_set_new(o, "note", json_string(note));
+	if (to != NULL)
+		json_object_set_new(o, "to", json_string(to));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (s == NULL)
+		die("out of memory");
+	return s;
+}
+
+int
+case_status(const struct opts *o, const char *ref, const char *status,
+    const char *note, const char *to)
+{
+	struct seckey key;
+	struct team t;
+	struct store *st;
+	char *plain;
+	int code = event_status_code(status);
+
+	team_load(o, &t);
+	st = case_open(o);
+	if (store_get(st, ref, found, NULL) != 1)
+		die("no report %s in the case file", ref);
+	key_unlock(o, &key);
+	plain = event_plain(note, to);
+	/* forwarded always names where to: a route event. */
+	case_write_event(st, &t, &key, to != NULL ? EV_ROUTE : EV_STATUS,
+	    ref, code, plain);
+	record_free_string(plain);
+	keyfile_lock(&key);
+	store_close(st);
+	printf("%s: %s (signed; sent at the next sync)\n", ref, status);
 	return 0;
 }
 
@@ -254,7 +319,7 @@ decide(struct reader *rd, int tty, const char *ref, int *decided)
 				continue;
 			}
 		}
-		set_status(rd->st, ref, statuses[k - keys], NULL, c == 'f' ?
+		set_status(rd->o, rd->st, ref, statuses[k - keys], NULL, c == 'f' ?
 		    to : NULL);
 		printf("%s: %s\n", ref, statuses[k - keys]);
 		(*decided)++;

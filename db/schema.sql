@@ -1,4 +1,4 @@
--- tipline database: the complete current schema, PRAGMA user_version 3.
+-- tipline database: the complete current schema, PRAGMA user_version 4.
 -- For reading. The program builds a database by applying
 -- db/migrations/*.sql in order; tests/unit/t_store.c checks that the
 -- result is exactly this schema. Plaintext columns are only what triage
@@ -68,3 +68,22 @@ CREATE TABLE events (
 	body	 BLOB NOT NULL,
 	UNIQUE (author, seq)
 );
+
+-- A workstation's case file is a tipline database like the server's
+-- (the reading commands work on either); these two tables are used
+-- only there and stay empty on a server. For each remote (a relay that
+-- `tipline sync --remote` named), the largest report id and event row
+-- id pulled from it, so that the next pull starts after them; and the
+-- events that remote is known to hold (pulled from it, or acknowledged
+-- by it), so that a push sends only the others.
+CREATE TABLE remotes (
+	name	      TEXT PRIMARY KEY,
+	report_cursor INTEGER NOT NULL DEFAULT 0,
+	event_cursor  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE remote_events (
+	remote	 TEXT NOT NULL,
+	event_id BLOB NOT NULL CHECK (length(event_id) = 32),
+	PRIMARY KEY (remote, event_id)
+) WITHOUT ROWID;

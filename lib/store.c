@@ -624,6 +624,25 @@ store_delete(struct store *st, const long long *ids, size_t n)
 }
 
 int
+store_ref_of(struct store *st, long long id, char ref[REF_LEN + 1])
+{
+	sqlite3_stmt *s;
+	int rv = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT ref FROM reports WHERE id = ?",
+	    -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(ref, REF_LEN + 1, "%s",
+		    (const char *)sqlite3_column_text(s, 0));
+		rv = 0;
+	}
+	sqlite3_finalize(s);
+	return rv;
+}
+
+int
 store_integrity(struct store *st, char *msg, size_t len)
 {
 	sqlite3_stmt *s;

@@ -92,6 +92,9 @@ int		 store_get_keys(struct store *, struct recipients *);
  * that the deleted bytes are gone from both. 0; -1 when nothing was
  * deleted; 1 when the rows are deleted but the file not compacted. */
 int		 store_delete(struct store *, const long long *ids, size_t n);
+/* The reference of the report with this id: 0, or -1. */
+int		 store_ref_of(struct store *, long long id,
+		    char ref[REF_LEN + 1]);
 /* PRAGMA integrity_check: 0 when "ok"; else -1 and the first message. */
 int		 store_integrity(struct store *, char *msg, size_t len);
 const char	*store_errmsg(struct store *);

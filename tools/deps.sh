@@ -9,7 +9,7 @@ RUN="build-essential pkg-config libfcgi-dev libsodium-dev libsqlite3-dev
 libjansson-dev nginx gettext"
 TEST="clang libclang-rt-14-dev libfcgi-bin spawn-fcgi curl python3-nacl wrk
 systemd strace openssl sqlite3 cppcheck clang-tidy chromium mmdebstrap git
-ca-certificates iproute2"
+ca-certificates iproute2 openssh-server openssh-client"
 case "${1:-run}" in
 run)	PKGS=$RUN ;;
 test)	PKGS="$RUN $TEST"
