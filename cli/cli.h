@@ -119,7 +119,7 @@ void		 team_load(const struct opts *, struct team *);
  * chain, and applies its effect. NULL (and *added 0 or 1) when taken
  * or already held; else why it was not taken. */
 const char	*case_add_event(struct sqlite3 *, const struct team *,
-		    const unsigned char *ev, size_t n, int *added);
+		    const unsigned char *p, size_t n, int *added);
 int		 case_has_event(struct sqlite3 *, const unsigned char id[32]);
 int		 case_last(struct sqlite3 *, const unsigned char *author,
 		    uint64_t *seq, unsigned char id[32]);

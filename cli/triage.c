@@ -184,6 +184,22 @@ event_plain(const char *note, const char *to)
 	return s;
 }
 
+/* One status event by this analyst, with its note or destination. */
+static void
+case_status_event(const struct opts *o, struct store *st,
+    const struct seckey *key, const char *ref, const char *status,
+    const char *note, const char *to)
+{
+	struct team t;
+	char *plain = event_plain(note, to);
+
+	team_load(o, &t);
+	/* forwarded always names where to: a route event. */
+	case_write_event(st, &t, key, to != NULL ? EV_ROUTE : EV_STATUS, ref,
+	    event_status_code(status), plain);
+	record_free_string(plain);
+}
+
 int
 case_status(const struct opts *o, const char *ref, const char *status,
     const char *note, const char *to)
@@ -191,19 +207,13 @@ case_status(const struct opts *o, const char *ref, const char *status,
 	struct seckey key;
 	struct team t;
 	struct store *st;
-	char *plain;
-	int code = event_status_code(status);
 
-	team_load(o, &t);
+	team_load(o, &t);	/* before the passphrase: fail early */
 	st = case_open(o);
 	if (store_get(st, ref, found, NULL) != 1)
 		die("no report %s in the case file", ref);
 	key_unlock(o, &key);
-	plain = event_plain(note, to);
-	/* forwarded always names where to: a route event. */
-	case_write_event(st, &t, &key, to != NULL ? EV_ROUTE : EV_STATUS,
-	    ref, code, plain);
-	record_free_string(plain);
+	case_status_event(o, st, &key, ref, status, note, to);
 	keyfile_lock(&key);
 	store_close(st);
 	printf("%s: %s (signed; sent at the next sync)\n", ref, status);
@@ -319,8 +329,12 @@ decide(struct reader *rd, int tty, const char *ref, int *decided)
 				continue;
 			}
 		}
-		set_status(rd->o, rd->st, ref, statuses[k - keys], NULL, c == 'f' ?
-		    to : NULL);
+		if (rd->o->db == NULL && case_path(rd->o) != NULL)
+			case_status_event(rd->o, rd->st, &rd->key, ref,
+			    statuses[k - keys], NULL, c == 'f' ? to : NULL);
+		else
+			set_status(rd->o, rd->st, ref, statuses[k - keys],
+			    NULL, c == 'f' ? to : NULL);
 		printf("%s: %s\n", ref, statuses[k - keys]);
 		(*decided)++;
 		return 0;

@@ -1,4 +1,4 @@
--- tipline database: the complete current schema, PRAGMA user_version 4.
+-- tipline database: the complete current schema, PRAGMA user_version 5.
 -- For reading. The program builds a database by applying
 -- db/migrations/*.sql in order; tests/unit/t_store.c checks that the
 -- result is exactly this schema. Plaintext columns are only what triage
@@ -87,3 +87,19 @@ CREATE TABLE remote_events (
 	event_id BLOB NOT NULL CHECK (length(event_id) = 32),
 	PRIMARY KEY (remote, event_id)
 ) WITHOUT ROWID;
+
+-- A workstation pulls the reports after the largest id it has (the
+-- report cursor, docs/FORMATS.md section 10). SQLite gives a new row
+-- max(id) + 1, so after the newest report was purged the next one would
+-- get its id again and every workstation would skip it. The intake
+-- takes ids from this high-water mark instead; the trigger keeps it at
+-- the largest id ever inserted.
+CREATE TABLE report_ids (
+	one  INTEGER PRIMARY KEY CHECK (one = 1),
+	last INTEGER NOT NULL
+);
+
+CREATE TRIGGER report_ids_last AFTER INSERT ON reports
+BEGIN
+	UPDATE report_ids SET last = NEW.id WHERE NEW.id > last;
+END;

@@ -177,6 +177,8 @@ static void
 write_head(unsigned char *p, const struct event_new *in,
     const struct seckey *key, size_t slen)
 {
+	/* Bytes, not a string: no NUL is wanted after them.
+	 * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(p, EVENT_MAGIC, 4);
 	p[4] = EVENT_VERSION;
 	p[5] = (unsigned char)in->type;

@@ -235,6 +235,8 @@ frame_hello(int fd)
 {
 	unsigned char b[HELLO_BODY];
 
+	/* Bytes, not a string: no NUL is wanted after them.
+	 * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(b, FRAME_MAGIC, 6);
 	b[6] = FRAME_VERSION;
 	return frame_write(fd, FR_HELLO, b, sizeof(b), NULL, 0);

@@ -162,8 +162,11 @@ prepare(struct store *st)
 	return sqlite3_prepare_v3(st->db, "SELECT r.ref FROM used_tokens t "
 	    "JOIN reports r ON r.id = t.report_id WHERE t.nonce = ?",
 	    -1, SQLITE_PREPARE_PERSISTENT, &st->find_nonce, NULL) ||
-	    sqlite3_prepare_v3(st->db, "INSERT INTO reports (ref, day, "
-	    "envelope) VALUES (?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT,
+	    /* The id from the high-water mark (migration 5): never one a
+	     * purged report had, so that pull cursors see every report. */
+	    sqlite3_prepare_v3(st->db, "INSERT INTO reports (id, ref, day, "
+	    "envelope) VALUES ((SELECT last + 1 FROM report_ids), ?, ?, ?)",
+	    -1, SQLITE_PREPARE_PERSISTENT,
 	    &st->ins_report, NULL) ||
 	    sqlite3_prepare_v3(st->db, "INSERT INTO used_tokens (nonce, "
 	    "report_id) VALUES (?, ?)", -1, SQLITE_PREPARE_PERSISTENT,

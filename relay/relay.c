@@ -218,10 +218,11 @@ store_event(struct relay *r, const struct event *ev, int *code)
 
 	*code = ACK_REFUSED;
 	event_id(ev->raw, ev->len, id);
-	if ((had = have_event(r, id)) != 0) {
+	if ((had = have_event(r, id)) < 0)
+		return "database error";
+	if (had) {
 		*code = ACK_HAD;
-		return had < 0 ? (*code = ACK_REFUSED, "database error") :
-		    "already stored";
+		return "already stored";
 	}
 	if (last_of(r, ev->author, &seq, last) != 0)
 		return "database error";

@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f.data != NULL)
 			FUZZ_CHECK(f.data >= data + used &&
 			    f.data + f.datalen <= data + used + f.len);
-		if (f.type == FR_ACK || f.type == FR_ERROR)
+		if ((f.type == FR_ACK || f.type == FR_ERROR) && f.data != NULL)
 			for (i = 0; i < f.datalen; i++)
 				FUZZ_CHECK(f.data[i] >= 0x20 && f.data[i] <= 0x7e);
 		if (f.type == FR_PUSH || f.type == FR_EVENT)

@@ -198,6 +198,57 @@ def t_planted_key_never_sealed_named_by_verify(st, a, b, refs):
     assert kid.hex() not in err, err
 
 
+def t_review_on_a_case_file_signs(st, a, b, refs):
+    """review's decisions on a case file are signed route events."""
+    import pty
+    import select
+    ref = ref_of(submit(st, st.tokens(1)[0], {"description": "review me"}))
+    b.sync()
+    env = dict(os.environ, TIPLINE_PASSPHRASE_FILE=st.passfile, **b.env())
+    env.pop("TIPLINE_DB")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(os.path.join(st.build, "tipline"), ["tipline", "review"],
+                  env)
+    out = b""
+
+    def until(marker, timeout=60):
+        nonlocal out
+        end = time.monotonic() + timeout
+        while marker not in out:
+            assert time.monotonic() < end, out[-500:]
+            r, _, _ = select.select([fd], [], [], 1)
+            if r:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        assert marker in out, out[-500:]
+        out = out[out.index(marker) + len(marker):]
+    try:
+        until(b"1 new report")
+        until(b"[q]uit: ")
+        os.write(fd, b"f")
+        until(b"Forwarded to: ")
+        os.write(fd, b"victim support GE\r")
+        until(b"decided.")
+    finally:
+        for _ in range(100):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.WEXITSTATUS(status) == 0, out[-500:]
+    h = b.history(ref)
+    assert [(e["author"], e["event"], e["to"], e["signature"]) for e in h] \
+        == [("Bruno Beispiel", "route", "victim support GE", "valid")], h
+    assert b.sync()["sent"] == 1
+
+
 def new_refs(rnd, n, taken):
     alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
     out = set()
@@ -290,6 +341,8 @@ def main():
                 t_forged_event_in_server_db_flagged, st, a, b, refs)
         run.run("planted_db_key_never_sealed_to_named_by_verify",
                 t_planted_key_never_sealed_named_by_verify, st, a, b, refs)
+        run.run("review_on_a_case_file_writes_signed_events",
+                t_review_on_a_case_file_signs, st, a, b, refs)
         run.run("sync_killed_at_20_points_resumes_no_dup_no_gap",
                 t_interrupted_sync_resumes, st, a, b, refs)
         run.run("no_sanitizer_reports_in_logs",

@@ -1,13 +1,13 @@
 #!/bin/sh
 # Static analysis, run once by `make test` (and by `make check-static`):
-# cppcheck and clang-tidy over cgi/ cli/ lib/ and tests/fuzz/, with the
+# cppcheck and clang-tidy over cgi/ cli/ lib/ relay/ and tests/fuzz/, with the
 # checked-in configuration: .clang-tidy at the top, and
 # tests/static/cppcheck.supp and tests/static/clang-tidy.supp for the few
 # findings that are silenced, each with its reason. Any other finding is a
 # "not ok" line followed by the findings as "# " lines.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-srcs=$(ls cgi/*.c cli/*.c lib/*.c tests/fuzz/*.c)
+srcs=$(ls cgi/*.c cli/*.c lib/*.c relay/*.c tests/fuzz/*.c)
 nsrc=$(echo "$srcs" | wc -l)
 defs="-D_DEFAULT_SOURCE"
 incs="-Ilib -Icgi -Icli -Itests/fuzz"
