@@ -290,28 +290,43 @@ def t_interrupted_sync_resumes(st, a, b, refs):
     e.pop("TIPLINE_DB", None)
     argv = [os.path.join(st.build, "tipline"), "sync", "--remote",
             "local:" + st.conf]
+    def count():
+        """(rows, distinct refs) in Carla's case file; 0 before it has
+        its tables (a sync killed before the first migration)."""
+        if not os.path.exists(c.case):
+            return 0, 0
+        cdb = sqlite3.connect(c.case, timeout=10)
+        try:
+            return cdb.execute("SELECT count(*), count(DISTINCT ref) FROM "
+                               "reports").fetchone()
+        except sqlite3.OperationalError:
+            return 0, 0
+        finally:
+            cdb.close()
+
+    # The kill points are random points of the pull's progress (rows
+    # committed), not of time, so that a slower build (ASan) is cut at
+    # the same kind of places.
     partial = 0
     for _ in range(20):
+        n0 = count()[0]
+        target = n0 + rnd.randint(1, max(1, total - n0 - 1))
         p = subprocess.Popen(argv, env=e, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL,
                              start_new_session=True)
-        time.sleep(rnd.uniform(0.01, 0.15))
+        end = time.monotonic() + 60
+        while p.poll() is None and count()[0] < target and \
+                time.monotonic() < end:
+            time.sleep(0.005)
         try:
             os.killpg(p.pid, signal.SIGKILL)    # the CLI and its relay
         except ProcessLookupError:
             pass
         p.wait(30)
-        if os.path.exists(c.case):
-            cdb = sqlite3.connect(c.case)
-            try:
-                n, distinct = cdb.execute("SELECT count(*), count(DISTINCT "
-                                          "ref) FROM reports").fetchone()
-            except sqlite3.OperationalError:
-                n = distinct = 0    # killed before the first migration
-            cdb.close()
-            assert n == distinct, (n, distinct)     # never a double
-            partial += 0 < n < total
-        total = add(300)
+        n, distinct = count()
+        assert n == distinct, (n, distinct)     # never a double
+        partial += 0 < n < total
+        total = add(1200)
     assert partial >= 5, "only %d kills hit a pull in progress" % partial
     rc = subprocess.run(argv, env=e, capture_output=True, timeout=300)
     assert rc.returncode == 0, rc.stderr
