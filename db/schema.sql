@@ -1,4 +1,4 @@
--- tipline database: the complete current schema, PRAGMA user_version 5.
+-- tipline database: the complete current schema, PRAGMA user_version 6.
 -- For reading. The program builds a database by applying
 -- db/migrations/*.sql in order; tests/unit/t_store.c checks that the
 -- result is exactly this schema. Plaintext columns are only what triage

@@ -162,7 +162,7 @@ prepare(struct store *st)
 	return sqlite3_prepare_v3(st->db, "SELECT r.ref FROM used_tokens t "
 	    "JOIN reports r ON r.id = t.report_id WHERE t.nonce = ?",
 	    -1, SQLITE_PREPARE_PERSISTENT, &st->find_nonce, NULL) ||
-	    /* The id from the high-water mark (migration 5): never one a
+	    /* The id from the high-water mark (migration 6): never one a
 	     * purged report had, so that pull cursors see every report. */
 	    sqlite3_prepare_v3(st->db, "INSERT INTO reports (id, ref, day, "
 	    "envelope) VALUES ((SELECT last + 1 FROM report_ids), ?, ?, ?)",

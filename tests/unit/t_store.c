@@ -50,7 +50,7 @@ TEST(open_creates_the_schema_with_safe_pragmas)
 	sqlite3_stmt *s;
 
 	CHECK(st != NULL);
-	CHECK(query_int("PRAGMA user_version") == 5);
+	CHECK(query_int("PRAGMA user_version") == 6);
 	CHECK(query_int("SELECT count(*) FROM reports") == 0);
 	sqlite3_open(path, &db);
 	sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL);
@@ -60,7 +60,7 @@ TEST(open_creates_the_schema_with_safe_pragmas)
 	sqlite3_close(db);
 	store_close(st);
 	st = open_store(100);		/* reopening migrates nothing */
-	CHECK(st != NULL && query_int("PRAGMA user_version") == 5);
+	CHECK(st != NULL && query_int("PRAGMA user_version") == 6);
 	store_close(st);
 }
 

@@ -1,4 +1,4 @@
--- Migration 3: the relay's signed events (PRAGMA user_version 2 -> 3).
+-- Migration 4: the relay's signed events (PRAGMA user_version 3 -> 4).
 
 -- Events (docs/FORMATS.md section 9) as analysts pushed them through
 -- tipline-relay, which checked each signature against its team file

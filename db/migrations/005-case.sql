@@ -1,4 +1,4 @@
--- Migration 4: a workstation's sync state (PRAGMA user_version 3 -> 4).
+-- Migration 5: a workstation's sync state (PRAGMA user_version 4 -> 5).
 
 -- A workstation's case file is a tipline database like the server's
 -- (the reading commands work on either); these two tables are used

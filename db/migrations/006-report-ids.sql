@@ -1,4 +1,4 @@
--- Migration 5: report ids never go back (PRAGMA user_version 4 -> 5).
+-- Migration 6: report ids never go back (PRAGMA user_version 5 -> 6).
 
 -- A workstation pulls the reports after the largest id it has (the
 -- report cursor, docs/FORMATS.md section 10). SQLite gives a new row
