@@ -369,9 +369,11 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 		return form_page(c, vw, out, 400, NULL,
 		    page_msgs[MSG_UNREADABLE], NULL, NULL);
 	form_check(&f, &r);
+	/* form_check dropped a lang or token that failed its checks, so
+	 * strlen() is their whole length here. */
 	if (r.lang != NULL && (l = lang_from_code(r.lang, strlen(r.lang))) >= 0)
 		view_set(c, vw, (enum lang)l, 1);
-	if (r.honeypot != NULL && r.honeypot[0] != '\0') {
+	if (r.bot) {
 		/* A bot: it gets what looks like success, and no row. */
 		char ref[REF_LEN + 1];
 

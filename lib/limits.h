@@ -15,6 +15,7 @@
 #define MAX_FIELD_NAME		32	/* bytes of a decoded field name */
 #define MAX_FIELD_BYTES		(4 * 10000) /* decoded bytes of one value */
 #define MAX_QUERY		1024	/* bytes of a query string we look at */
+#define MAX_LANG_CODE		8	/* bytes of the form's hidden "lang" */
 
 /* Envelopes and records. */
 #define MAX_RECIPIENTS		16
