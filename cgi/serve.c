@@ -16,8 +16,6 @@
 #include "record.h"
 #include "serve.h"
 
-#define MAX_PAGE (1024 * 1024)
-
 static const char *const common_headers =
     "Content-Type: text/html; charset=utf-8\r\n"
     "Cache-Control: no-store\r\n"
