@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -190,6 +191,55 @@ health(struct ctx *c, struct buf *out)
 	return ok ? 200 : 503;
 }
 
+/* The head of libfcgi's private stream state (FCGX_Stream_Data in its
+ * fcgiapp.c, unchanged since fcgi 2.0). Its buffer is where a report
+ * arrives and where a page that echoes one leaves, and FCGX_Finish_r
+ * frees it without wiping. */
+struct fcgi_stream_data {
+	unsigned char	*buff;		/* mBuff aligned to 8 */
+	int		 bufflen;
+	unsigned char	*mBuff;
+};
+
+static void
+stream_wipe(FCGX_Stream *s)
+{
+	struct fcgi_stream_data *d = s != NULL ? s->data : NULL;
+
+	/* Checks that the layout is the one we know before writing. */
+	if (d == NULL || d->buff == NULL || d->bufflen <= 0 ||
+	    d->buff < d->mBuff || d->buff - d->mBuff >= 8)
+		return;
+	sodium_memzero(d->buff, (size_t)d->bufflen);
+}
+
+/* Reads what the handler left of the body (a request refused before
+ * its body was read), so that the input buffer holds nothing needed
+ * when it is wiped. nginx caps the body; so does this loop. */
+static void
+drain_input(FCGX_Stream *in)
+{
+	char scratch[4096];
+	size_t total = 0;
+	int n;
+
+	while (total < 2 * MAX_BODY &&
+	    (n = FCGX_GetStr(scratch, (int)sizeof(scratch), in)) > 0)
+		total += (size_t)n;
+	sodium_memzero(scratch, sizeof(scratch));
+}
+
+/* After the response is sent, nothing of the request or the page is
+ * left in libfcgi's buffers when they are freed. */
+static void
+wipe_streams(FCGX_Request *fr)
+{
+	FCGX_FFlush(fr->out);
+	stream_wipe(fr->out);
+	drain_input(fr->in);
+	stream_wipe(fr->in);
+}
+
 static void
 handle(struct ctx *c, FCGX_Request *fr)
 {
@@ -220,6 +270,7 @@ handle(struct ctx *c, FCGX_Request *fr)
 	else
 		FCGX_PutStr(out.p, (int)out.len, fr->out);
 	buf_free(&out);
+	wipe_streams(fr);
 	/* One line, no client data: the status and which route. */
 	if (status >= 500 || out.failed)
 		fprintf(stderr, "tipline-fcgi[%ld]: %d %s\n", (long)getpid(),
@@ -493,7 +544,12 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int lfd, i;
 
-	setrlimit(RLIMIT_CORE, &rl);	/* no core dumps of report text */
+	/* No core dumps of report text, and no reading of a worker's
+	 * memory by the service user's other processes (a core_pattern
+	 * pipe may ignore RLIMIT_CORE; PR_SET_DUMPABLE holds for it too).
+	 * root with CAP_SYS_PTRACE still can: test_memory.py does. */
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (sodium_init() < 0) {

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "record.h"
 #include "serve.h"
 
@@ -467,6 +469,7 @@ handle_submit(struct ctx *c, struct view *vw, const struct req *rq,
 		    MSG_INCOMPLETE, NULL);
 	else
 		rv = handle_form(c, vw, out, body, (size_t)len);
+	sodium_memzero(body, (size_t)len + 1);	/* the report, in clear */
 	free(body);
 	return rv;
 }

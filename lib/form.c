@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "form.h"
 #include "token.h"
 #include "utf8.h"
@@ -86,7 +88,8 @@ form_parse(const char *body, size_t len, struct form *f)
 	/* Decoding never grows a segment. Each pair needs two NULs: its
 	 * '=' and '&' make room for them, except a pair without '=' (one
 	 * byte more) and the last pair (one more). */
-	if ((f->buf = malloc(len + MAX_FORM_PAIRS + 2)) == NULL)
+	f->bufsize = len + MAX_FORM_PAIRS + 2;
+	if ((f->buf = malloc(f->bufsize)) == NULL)
 		return FORM_E_NOMEM;
 	out = f->buf;
 	while (seg < end) {
@@ -115,8 +118,11 @@ form_parse(const char *body, size_t len, struct form *f)
 void
 form_free(struct form *f)
 {
+	if (f->buf != NULL)
+		sodium_memzero(f->buf, f->bufsize);
 	free(f->buf);
 	f->buf = NULL;
+	f->bufsize = 0;
 	f->n = 0;
 }
 

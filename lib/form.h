@@ -30,11 +30,13 @@ struct form_pair {
 
 struct form {
 	char			*buf;	/* decoded bytes; pairs point here */
+	size_t			 bufsize;	/* wiped by form_free */
 	size_t			 n;
 	struct form_pair	 pairs[MAX_FORM_PAIRS];
 };
 
 enum form_err	 form_parse(const char *body, size_t len, struct form *);
+/* Wipes the decoded report text, then frees it. */
 void		 form_free(struct form *);
 const char	*form_strerror(enum form_err);
 
