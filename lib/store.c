@@ -2,9 +2,11 @@
  * SQLite storage. Every write is one short IMMEDIATE transaction, so the
  * CLI and the FastCGI workers share the file safely under WAL.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -21,6 +23,43 @@ struct store {
 	int		 busy_ms;
 	long long	 busy_start;	/* ms, CLOCK_MONOTONIC */
 };
+
+/* The files' access and modification times would give the second of
+ * the latest write; THREATS.md promises the day. After each write they
+ * are set to the start of the UTC day (POSIX days are 86,400 s). The
+ * inode change time cannot be set by a program: see THREATS.md. */
+static void
+times_to_day(struct store *st)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	const char *db = sqlite3_db_filename(st->db, "main");
+	struct timespec ts[2];
+	char path[4096];
+	time_t now = time(NULL);
+	size_t i;
+
+	if (db == NULL || *db == '\0')
+		return;
+	ts[0].tv_sec = ts[1].tv_sec = now - now % 86400;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", db, ext[i]) <
+		    sizeof(path))
+			utimensat(AT_FDCWD, path, ts, 0);	/* best effort */
+}
+
+static int	exec(struct store *, const char *);
+
+/* COMMIT, then the files' times back to the day. */
+static int
+commit(struct store *st)
+{
+	int rc = exec(st, "COMMIT");
+
+	if (rc == SQLITE_OK)
+		times_to_day(st);
+	return rc;
+}
 
 static long long
 now_ms(void)
@@ -126,10 +165,10 @@ migrate(struct store *st, char *err, size_t errlen)
 			return -1;
 		}
 		if ((size_t)v == nmigrations)
-			return exec(st, "COMMIT") == SQLITE_OK ? 0 : -1;
+			return commit(st) == SQLITE_OK ? 0 : -1;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if (exec(st, migrations[v]) != SQLITE_OK ||
-		    exec(st, sql) != SQLITE_OK || exec(st, "COMMIT") != SQLITE_OK)
+		    exec(st, sql) != SQLITE_OK || commit(st) != SQLITE_OK)
 			break;
 	}
 	snprintf(err, errlen, "cannot migrate database: %s",
@@ -311,7 +350,7 @@ store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
 	}
 	rc = insert_rows(st, nonce, ref, day, env, envlen);
 	if (rc == SQLITE_OK)
-		rc = exec(st, "COMMIT");
+		rc = commit(st);
 	if (rc == SQLITE_OK)
 		return STORE_OK;
 	exec(st, "ROLLBACK");
@@ -530,7 +569,7 @@ store_set_status(struct store *st, const char *ref, const char *status,
 	if (rc == SQLITE_OK && seal != NULL)
 		rc = attach_note(st, sqlite3_last_insert_rowid(st->db), seal,
 		    ctx);
-	if (rc == SQLITE_OK && exec(st, "COMMIT") == SQLITE_OK)
+	if (rc == SQLITE_OK && commit(st) == SQLITE_OK)
 		return 0;
 	exec(st, "ROLLBACK");
 	return -1;
@@ -564,7 +603,7 @@ store_put_keys(struct store *st, const struct recipients *rc)
 		sqlite3_reset(s);
 	}
 	sqlite3_finalize(s);
-	if (ok && exec(st, "COMMIT") == SQLITE_OK)
+	if (ok && commit(st) == SQLITE_OK)
 		return 0;
 	exec(st, "ROLLBACK");
 	return -1;
@@ -604,17 +643,17 @@ store_delete(struct store *st, const long long *ids, size_t n)
 	for (i = 0; i < n && rc == SQLITE_OK; i++)
 		rc = run(st, "DELETE FROM reports WHERE id = ?3", NULL, NULL,
 		    ids[i]);
-	if (rc != SQLITE_OK || exec(st, "COMMIT") != SQLITE_OK) {
+	if (rc != SQLITE_OK || commit(st) != SQLITE_OK) {
 		exec(st, "ROLLBACK");
 		return -1;
 	}
 	/* secure_delete zeroes freed content in the pages it writes; the
 	 * old page images also live in the WAL until a checkpoint, and
 	 * VACUUM leaves no free pages behind. */
-	if (exec(st, "VACUUM") != SQLITE_OK ||
-	    exec(st, "PRAGMA wal_checkpoint(TRUNCATE)") != SQLITE_OK)
-		return 1;
-	return 0;
+	rc = exec(st, "VACUUM") == SQLITE_OK &&
+	    exec(st, "PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK ? 0 : 1;
+	times_to_day(st);
+	return rc;
 }
 
 int
