@@ -22,9 +22,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, Runner, wait_for  # noqa: E402
 
 EN = {"Accept-Language": "en"}
-# Mappings larger than this are sanitizer shadow or reserve, mostly
-# never touched: only their resident pages are read (via pagemap).
+# Mappings larger than BIG are mostly never touched: only their
+# resident pages are read (via pagemap). Larger than SHADOW is
+# AddressSanitizer's shadow (terabytes of shadow bytes, no data): skipped.
 BIG = 64 * 1024 * 1024
+SHADOW = 1 << 40
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -48,32 +50,42 @@ def resident_runs(pid, start, end):
     return runs
 
 
-def writable_memory(pid):
-    """The bytes of every writable private mapping of pid."""
-    out = []
+def writable_runs(pid):
+    """(start, end) of the writable memory of pid: every writable
+    mapping, or only its resident pages when it is big."""
     with open("/proc/%d/maps" % pid) as f:
         maps = f.read().splitlines()
-    with open("/proc/%d/mem" % pid, "rb", buffering=0) as mem:
-        for line in maps:
-            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
-            start, end, perms = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
-            if "w" not in perms or line.endswith("[vvar]"):
-                continue
-            runs = [(start, end)] if end - start <= BIG else \
-                resident_runs(pid, start, end)
-            for a, b in runs:
-                try:
-                    mem.seek(a)
-                    out.append(mem.read(b - a))
-                except OSError:
-                    pass
-    return out
+    for line in maps:
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
+        start, end, perms = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
+        if "w" not in perms or line.endswith("[vvar]"):
+            continue
+        if end - start <= BIG:
+            yield start, end
+        elif end - start < SHADOW:
+            yield from resident_runs(pid, start, end)
 
 
 def found_in_memory(pid, markers):
-    chunks = writable_memory(pid)
-    assert sum(len(c) for c in chunks) > 100000, "could not read the worker's memory"
-    return [m for m in markers if any(m.encode() in c for c in chunks)]
+    """The markers found in pid's writable memory, read in pieces that
+    overlap by a marker's length."""
+    needles = [m.encode() for m in markers]
+    over = max(len(n) for n in needles)
+    found, total = set(), 0
+    with open("/proc/%d/mem" % pid, "rb", buffering=0) as mem:
+        for a, b in writable_runs(pid):
+            while a < b:
+                n = min(b - a, 8 * 1024 * 1024)
+                try:
+                    mem.seek(a)
+                    data = mem.read(n + over if a + n < b else n)
+                except OSError:
+                    break
+                total += len(data)
+                found.update(x for x in needles if x in data)
+                a += n
+    assert total > 100000, "could not read the worker's memory"
+    return sorted(x.decode() for x in found)
 
 
 def report(marker, tok):
