@@ -307,19 +307,23 @@ static enum store_res
 seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
     char ref[REF_LEN + 1])
 {
-	char day[11], dup[REF_LEN + 1];
+	char day[11], expires[11], dup[REF_LEN + 1];
 	unsigned char *env;
 	size_t envlen;
 	enum store_res res = STORE_ERR;
 	int tries;
 
 	day_utc((time_t)c->now(), day);
+	/* The token was issued before now, so it expires by this day. */
+	day_utc((time_t)(c->now() + (uint64_t)c->cfg->token_max_age),
+	    expires);
 	for (tries = 0; tries < 5; tries++) {
 		ref_make(ref);
 		if (envelope_seal(&c->rcpt, ref, (const unsigned char *)rec,
 		    strlen(rec), &env, &envlen) != 0)
 			return STORE_ERR;
-		res = store_insert(c->store, nonce, ref, day, env, envlen, dup);
+		res = store_insert(c->store, nonce, ref, day, expires, env,
+		    envlen, dup);
 		free(env);
 		if (res == STORE_DUP)
 			memcpy(ref, dup, sizeof(dup));
@@ -345,6 +349,9 @@ accept_report(struct ctx *c, const struct view *vw, struct buf *out,
 	record_free_string(rec);
 	if (res == STORE_OK || res == STORE_DUP)
 		return redirect_received(vw, out, ref);
+	if (res == STORE_USED)	/* its report was purged: a replay */
+		return form_page(c, vw, out, 400, r, page_msgs[MSG_TOKEN_BAD],
+		    NULL, NULL);
 	fprintf(stderr, "tipline-fcgi: report not stored: %s\n",
 	    res == STORE_BUSY ? "database busy" : res == STORE_FULL ?
 	    "disk full" : store_errmsg(c->store));

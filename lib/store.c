@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "util.h"
 
 extern const char *const migrations[];
 extern const size_t nmigrations;
@@ -49,6 +50,8 @@ times_to_day(struct store *st)
 }
 
 static int	exec(struct store *, const char *);
+static int	run(struct store *, const char *, const char *, const char *,
+		    long long);
 
 /* COMMIT, then the files' times back to the day. */
 static int
@@ -198,15 +201,16 @@ is_wal(struct store *st)
 static int
 prepare(struct store *st)
 {
+	/* LEFT JOIN: a nonce whose report was purged is still used. */
 	return sqlite3_prepare_v3(st->db, "SELECT r.ref FROM used_tokens t "
-	    "JOIN reports r ON r.id = t.report_id WHERE t.nonce = ?",
+	    "LEFT JOIN reports r ON r.id = t.report_id WHERE t.nonce = ?",
 	    -1, SQLITE_PREPARE_PERSISTENT, &st->find_nonce, NULL) ||
 	    sqlite3_prepare_v3(st->db, "INSERT INTO reports (ref, day, "
 	    "envelope) VALUES (?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT,
 	    &st->ins_report, NULL) ||
 	    sqlite3_prepare_v3(st->db, "INSERT INTO used_tokens (nonce, "
-	    "report_id) VALUES (?, ?)", -1, SQLITE_PREPARE_PERSISTENT,
-	    &st->ins_token, NULL);
+	    "report_id, expires) VALUES (?, ?, ?)", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->ins_token, NULL);
 }
 
 struct store *
@@ -301,7 +305,9 @@ find_nonce(struct store *st, const unsigned char *nonce, char *dupref)
 
 	sqlite3_bind_blob(s, 1, nonce, TOKEN_NONCE, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL)
+		rc = 2;		/* its report was purged */
+	else if (rc == SQLITE_ROW) {
 		snprintf(dupref, REF_LEN + 1, "%s",
 		    (const char *)sqlite3_column_text(s, 0));
 		rc = 1;
@@ -312,9 +318,19 @@ find_nonce(struct store *st, const unsigned char *nonce, char *dupref)
 	return rc;
 }
 
+/* Nonces of tokens that expired before today can make no report any
+ * more: they are forgotten, by the intake and by a purge. */
+static int
+forget_expired(struct store *st, const char *today)
+{
+	return run(st, "DELETE FROM used_tokens WHERE expires < ?1", today,
+	    NULL, 0);
+}
+
 static int
 insert_rows(struct store *st, const unsigned char *nonce, const char *ref,
-    const char *day, const unsigned char *env, size_t envlen)
+    const char *day, const char *expires, const unsigned char *env,
+    size_t envlen)
 {
 	int rc;
 
@@ -325,13 +341,16 @@ insert_rows(struct store *st, const unsigned char *nonce, const char *ref,
 		return rc;
 	sqlite3_bind_blob(st->ins_token, 1, nonce, TOKEN_NONCE, SQLITE_STATIC);
 	sqlite3_bind_int64(st->ins_token, 2, sqlite3_last_insert_rowid(st->db));
-	return step_done(st->ins_token);
+	sqlite3_bind_text(st->ins_token, 3, expires, -1, SQLITE_STATIC);
+	if ((rc = step_done(st->ins_token)) != SQLITE_OK)
+		return rc;
+	return forget_expired(st, day);
 }
 
 enum store_res
 store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
-    const char *ref, const char *day, const unsigned char *env,
-    size_t envlen, char dupref[REF_LEN + 1])
+    const char *ref, const char *day, const char *expires,
+    const unsigned char *env, size_t envlen, char dupref[REF_LEN + 1])
 {
 	int rc, moved = 0;
 
@@ -346,9 +365,10 @@ store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
 	}
 	if ((rc = find_nonce(st, nonce, dupref)) != 0) {
 		exec(st, "ROLLBACK");
-		return rc == 1 ? STORE_DUP : classify(-rc);
+		return rc == 1 ? STORE_DUP : rc == 2 ? STORE_USED :
+		    classify(-rc);
 	}
-	rc = insert_rows(st, nonce, ref, day, env, envlen);
+	rc = insert_rows(st, nonce, ref, day, expires, env, envlen);
 	if (rc == SQLITE_OK)
 		rc = commit(st);
 	if (rc == SQLITE_OK)
@@ -635,6 +655,7 @@ store_get_keys(struct store *st, struct recipients *rc)
 int
 store_delete(struct store *st, const long long *ids, size_t n)
 {
+	char today[11];
 	size_t i;
 	int rc = SQLITE_OK;
 
@@ -643,6 +664,9 @@ store_delete(struct store *st, const long long *ids, size_t n)
 	for (i = 0; i < n && rc == SQLITE_OK; i++)
 		rc = run(st, "DELETE FROM reports WHERE id = ?3", NULL, NULL,
 		    ids[i]);
+	day_utc(time(NULL), today);
+	if (rc == SQLITE_OK)
+		rc = forget_expired(st, today);
 	if (rc != SQLITE_OK || commit(st) != SQLITE_OK) {
 		exec(st, "ROLLBACK");
 		return -1;

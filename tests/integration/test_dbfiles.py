@@ -4,6 +4,8 @@ Times: after a report and after a status change, the access and
 modification times of the database, its WAL and its shared-memory file
 are midnight UTC of the day: a seizer learns the day, not the second.
 
+Tokens: a purged report's token cannot make a second report.
+
 usage: /usr/bin/python3 tests/integration/test_dbfiles.py --build build"""
 
 import os
@@ -47,18 +49,32 @@ def t_times_after_status(st, ref):
     assert_times_are_the_day(st)
 
 
+def t_purged_reports_token_is_refused(st, tok):
+    r = st.post({"description": "purge me", "token": tok}, EN)
+    assert r.status == 303, (r.status, r.text[:300])
+    ref = REF.match(r.header("Location")).group(1)
+    st.cli_ok("purge", ref)
+    before = st.count()
+    r = st.post({"description": "replayed", "token": tok}, EN)
+    assert r.status == 400, (r.status, r.text[:300])
+    assert "replayed" in r.text
+    assert st.count() == before
+
+
 def main():
     build = sys.argv[sys.argv.index("--build") + 1] if "--build" in sys.argv else "build"
     run = Runner()
     st = Stack(build)
     try:
-        toks = st.tokens(1)
+        toks = st.tokens(2)
         ref = []
         run.run("db_wal_shm_times_are_midnight_utc_after_a_report",
                 lambda: ref.append(t_times_after_report(st, toks[0])))
         if ref:
             run.run("db_wal_shm_times_are_midnight_utc_after_a_status_change",
                     t_times_after_status, st, ref[0])
+        run.run("purged_reports_token_cannot_make_a_second_report",
+                t_purged_reports_token_is_refused, st, toks[1])
         run.run("no_sanitizer_reports_in_logs", st.assert_no_sanitizer_reports)
     finally:
         st.stop()
