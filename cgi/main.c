@@ -175,19 +175,37 @@ route_name(const char *p)
 	return "other";
 }
 
-/* GET /healthz for monitoring: 200 when the recipients are loaded and
- * the database takes a write lock now, else 503; no counts, nothing
- * else. nginx exposes it on a loopback-only server (nginx/). */
+/* GET /healthz for monitoring (man/tipline-fcgi.8): 200 "ok" when the
+ * recipients are loaded and the database takes a write lock now; 200
+ * "warning: ..." from HEALTH_WARN % of max_db_size, 503 "full: ..." from
+ * HEALTH_FULL %, 503 "unavailable" when not writable. No counts.
+ * nginx exposes it on a loopback-only server (nginx/). */
+#define HEALTH_WARN	90
+#define HEALTH_FULL	99
+
 static int
 health(struct ctx *c, struct buf *out)
 {
 	int ok = c->rcpt.n > 0 && store_check_writable(c->store) == 0;
+	int pct = ok ? store_usage(c->store) : -1;
+	char text[80];
 
+	if (!ok)
+		snprintf(text, sizeof(text), "unavailable\n");
+	else if (pct >= HEALTH_FULL)
+		snprintf(text, sizeof(text), "full: database at %d%% of "
+		    "max_db_size\n", pct);
+	else if (pct >= HEALTH_WARN)
+		snprintf(text, sizeof(text), "warning: database at %d%% of "
+		    "max_db_size\n", pct);
+	else
+		snprintf(text, sizeof(text), "ok\n");
+	ok = ok && pct < HEALTH_FULL;
 	buf_str(out, ok ? "Status: 200 OK\r\n" :
 	    "Status: 503 Service Unavailable\r\n");
 	buf_str(out, "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\n\r\n");
-	buf_str(out, ok ? "ok\n" : "unavailable\n");
+	buf_str(out, text);
 	return ok ? 200 : 503;
 }
 
@@ -299,6 +317,13 @@ worker(struct ctx *c, int lfd)
 		return 1;
 	}
 	store_cache_kib(c->store, 256);	/* keeps a worker under 4 MiB */
+	if (store_limit_size(c->store, c->cfg->max_db_size) != 0) {
+		fprintf(stderr, "tipline-fcgi: error: %s: cannot set "
+		    "max_db_size: %s\n", c->cfg->database,
+		    store_errmsg(c->store));
+		store_close(c->store);
+		return 1;
+	}
 	FCGX_Init();
 	FCGX_InitRequest(&fr, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stop) {

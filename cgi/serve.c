@@ -354,7 +354,7 @@ accept_report(struct ctx *c, const struct view *vw, struct buf *out,
 		    NULL, NULL);
 	fprintf(stderr, "tipline-fcgi: report not stored: %s\n",
 	    res == STORE_BUSY ? "database busy" : res == STORE_FULL ?
-	    "disk full" : store_errmsg(c->store));
+	    "database at max_db_size, or disk full" : store_errmsg(c->store));
 	/* The same token again: its nonce was not stored (the transaction
 	 * rolled back), so sending again works and still makes one report. */
 	return form_page(c, vw, out, 503, r, page_msgs[MSG_NOT_STORED],

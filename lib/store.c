@@ -23,6 +23,7 @@ struct store {
 	sqlite3_stmt	*find_nonce, *ins_report, *ins_token;
 	int		 busy_ms;
 	long long	 busy_start;	/* ms, CLOCK_MONOTONIC */
+	long long	 max_pages;	/* store_limit_size; 0: none set */
 };
 
 /* The files' access and modification times would give the second of
@@ -454,6 +455,49 @@ store_cache_kib(struct store *st, int kib)
 }
 
 /* For a health check: can we take the write lock right now? */
+static long long
+pragma_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_limit_size(struct store *st, long long bytes)
+{
+	long long page = pragma_int(st, "PRAGMA page_size");
+	char sql[64];
+
+	if (page <= 0)
+		return -1;
+	/* An insert that would grow the file past it fails SQLITE_FULL:
+	 * STORE_FULL, the reporter gets 503. Below the current size,
+	 * SQLite keeps the current size: nothing can grow. */
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    bytes / page > 0 ? bytes / page : 1);
+	st->max_pages = pragma_int(st, sql);
+	return st->max_pages > 0 ? 0 : -1;
+}
+
+int
+store_usage(struct store *st)
+{
+	long long used = pragma_int(st, "PRAGMA page_count") -
+	    pragma_int(st, "PRAGMA freelist_count");
+
+	if (st->max_pages <= 0 || used < 0)
+		return -1;
+	/* Free pages are reused before the file grows. */
+	return (int)(used * 100 / st->max_pages);
+}
+
 int
 store_check_writable(struct store *st)
 {

@@ -65,6 +65,12 @@ int		 store_each(struct store *, const struct store_query *q,
 int		 store_get(struct store *, const char *ref,
 		    int (*fn)(void *, const struct store_row *), void *);
 int		 store_check_writable(struct store *);
+/* Caps the database file at bytes (PRAGMA max_page_count, for this
+ * connection): past it, store_insert answers STORE_FULL. 0 or -1. */
+int		 store_limit_size(struct store *, long long bytes);
+/* The pages in use as a percentage of that cap, or -1 if none is set
+ * or the database cannot be read. */
+int		 store_usage(struct store *);
 /* Caps SQLite's page cache (default 2 MiB): the intake only appends. */
 void		 store_cache_kib(struct store *, int kib);
 

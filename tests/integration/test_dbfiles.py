@@ -6,10 +6,18 @@ are midnight UTC of the day: a seizer learns the day, not the second.
 
 Tokens: a purged report's token cannot make a second report.
 
+Size: with max_db_size = 1M, /healthz says "warning" from 90 % and
+"full" (503) from 99 %; a report past the cap gets 503 "not received"
+in the reporter's language with what they typed, and nothing is stored;
+once room is made (rows deleted), /healthz is "ok" and the same report
+is received.
+
 usage: /usr/bin/python3 tests/integration/test_dbfiles.py --build build"""
 
 import os
 import re
+import secrets
+import sqlite3
 import sys
 import time
 
@@ -61,6 +69,71 @@ def t_purged_reports_token_is_refused(st, tok):
     assert st.count() == before
 
 
+CAP_PAGES = 256          # max_db_size = 1M, 4096-byte pages
+
+
+def used_percent(db):
+    pc = db.execute("PRAGMA page_count").fetchone()[0]
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    return (pc - free) * 100 // CAP_PAGES
+
+
+def fill(db, until, size, start):
+    """Inserts filler rows of size bytes until used_percent >= until,
+    or until the cap refuses one; returns the next row number."""
+    i = start
+    while used_percent(db) < until and i < start + 10000:
+        try:
+            db.execute("INSERT INTO reports (ref, day, envelope) VALUES "
+                       "(?, '2026-01-01', ?)", ("TL-ZZZZ-%04d" % i,
+                                                secrets.token_bytes(size)))
+        except sqlite3.OperationalError as e:
+            assert "full" in str(e), e
+            break
+        i += 1
+    return i
+
+
+def real_reports(st):
+    return st.query("SELECT count(*) FROM reports WHERE ref NOT GLOB 'TL-ZZZZ-*'")[0][0]
+
+
+def t_cap(st, tok):
+    db = sqlite3.connect(st.db, timeout=5, isolation_level=None)
+    db.execute("PRAGMA max_page_count = %d" % CAP_PAGES)
+    try:
+        r = st.request("GET", "/healthz")
+        assert r.status == 200 and r.body == b"ok\n", (r.status, r.body)
+        i = fill(db, 91, 3000, 0)
+        pct = used_percent(db)
+        assert 91 <= pct < 99, pct
+        r = st.request("GET", "/healthz")
+        assert r.status == 200, (r.status, r.body)
+        assert r.body == b"warning: database at %d%% of max_db_size\n" % pct, r.body
+        i = fill(db, 101, 3000, i)
+        fill(db, 101, 50, i)
+        r = st.request("GET", "/healthz")
+        assert r.status == 503 and r.body.startswith(b"full: database at "), \
+            (r.status, r.body)
+        before = real_reports(st)
+        fields = {"description": "Cap marker text", "token": tok, "lang": "fr"}
+        r = st.post(fields, EN)
+        assert r.status == 503, (r.status, r.text[:300])
+        assert 'lang="fr"' in r.text
+        assert "n\u2019a PAS \u00e9t\u00e9 re\u00e7u" in r.text, r.text[:2000]
+        assert "Cap marker text" in r.text
+        assert r.header("Retry-After") == "60"
+        assert real_reports(st) == before
+        db.execute("DELETE FROM reports WHERE ref GLOB 'TL-ZZZZ-*'")
+        r = st.request("GET", "/healthz")
+        assert r.status == 200 and r.body == b"ok\n", (r.status, r.body)
+        r = st.post(fields, EN)
+        assert r.status == 303, (r.status, r.text[:300])
+        assert real_reports(st) == before + 1
+    finally:
+        db.close()
+
+
 def main():
     build = sys.argv[sys.argv.index("--build") + 1] if "--build" in sys.argv else "build"
     run = Runner()
@@ -79,6 +152,16 @@ def main():
     finally:
         st.stop()
         st.cleanup(keep=run.failed > 0)
+    failed = run.failed
+    st = Stack(build, extra_config="max_db_size = 1M\n")
+    try:
+        toks = st.tokens(1)
+        run.run("healthz_warns_from_90_percent_full_from_99_and_cap_answers_503_in_french",
+                t_cap, st, toks[0])
+        run.run("no_sanitizer_reports_in_logs_capped", st.assert_no_sanitizer_reports)
+    finally:
+        st.stop()
+        st.cleanup(keep=run.failed > failed)
     return 1 if run.failed else 0
 
 

@@ -14,13 +14,13 @@ static char dir[] = "/tmp/t_store.XXXXXX";
 static char path[256];
 
 static long long
-query_int(const char *sql)
+query_int_at(const char *p, const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *s;
 	long long v = -1;
 
-	sqlite3_open(path, &db);
+	sqlite3_open(p, &db);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
 		if (sqlite3_step(s) == SQLITE_ROW)
 			v = sqlite3_column_int64(s, 0);
@@ -28,6 +28,12 @@ query_int(const char *sql)
 	}
 	sqlite3_close(db);
 	return v;
+}
+
+static long long
+query_int(const char *sql)
+{
+	return query_int_at(path, sql);
 }
 
 static struct store *
@@ -503,6 +509,50 @@ TEST(migration_3_keeps_nonces_with_an_expiry_day)
 	unlink(p3);
 }
 
+/* issue 11 item 2: nothing capped the database, so a flood could fill
+ * the disk. Past max_db_size an insert is STORE_FULL and stores
+ * nothing; store_usage rises towards 100; a purge makes room again. */
+TEST(max_db_size_refuses_inserts_past_the_cap_until_room_is_made)
+{
+	char p4[300], err[256], ref[REF_LEN + 1], dup[REF_LEN + 1];
+	unsigned char nonce[TOKEN_NONCE], big[3000];
+	struct store *st;
+	enum store_res res = STORE_OK;
+	long long ids[1000];
+	int i, n = 0, u0, u1;
+
+	snprintf(p4, sizeof(p4), "%s/cap.db", dir);
+	CHECK((st = store_open(p4, 100, 1, err, sizeof(err))) != NULL);
+	if (st == NULL)
+		return;
+	CHECK(store_usage(st) == -1);		/* no cap set yet */
+	CHECK(store_limit_size(st, 1024 * 1024) == 0);
+	u0 = store_usage(st);
+	CHECK(u0 >= 0 && u0 < 20);
+	randombytes_buf(big, sizeof(big));
+	for (i = 0; i < 1000 && res == STORE_OK; i++) {
+		randombytes_buf(nonce, sizeof(nonce));
+		snprintf(ref, sizeof(ref), "TL-GGGG-%04d", i);
+		res = store_insert(st, nonce, ref, "2099-01-01", "2099-01-02",
+		    big, sizeof(big), dup);
+		if (res == STORE_OK)
+			ids[n++] = i + 1;
+	}
+	CHECK(res == STORE_FULL);
+	CHECK(n > 100 && n < 1000);
+	u1 = store_usage(st);
+	CHECK(u1 >= 95 && u1 <= 100);
+	CHECK(query_int_at(p4, "SELECT count(*) FROM reports") == n);
+	/* A purge makes room: intake resumes without a restart. */
+	CHECK(store_delete(st, ids, 10) == 0);
+	CHECK(store_usage(st) < u1);
+	randombytes_buf(nonce, sizeof(nonce));
+	CHECK(store_insert(st, nonce, "TL-GGGG-9999", "2099-01-01",
+	    "2099-01-02", big, sizeof(big), dup) == STORE_OK);
+	store_close(st);
+	unlink(p4);
+}
+
 TEST(references_are_well_formed_and_differ)
 {
 	char a[REF_LEN + 1], b[REF_LEN + 1];
@@ -547,6 +597,7 @@ main(void)
 	RUN(a_purged_reports_token_makes_no_second_report);
 	RUN(expired_nonces_are_forgotten_by_intake_and_purge);
 	RUN(migration_3_keeps_nonces_with_an_expiry_day);
+	RUN(max_db_size_refuses_inserts_past_the_cap_until_room_is_made);
 	RUN(references_are_well_formed_and_differ);
 	rv = T_DONE();
 	unlink(path);
