@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -174,20 +175,87 @@ route_name(const char *p)
 	return "other";
 }
 
-/* GET /healthz for monitoring: 200 when the recipients are loaded and
- * the database takes a write lock now, else 503; no counts, nothing
- * else. nginx exposes it on a loopback-only server (nginx/). */
+/* GET /healthz for monitoring (man/tipline-fcgi.8): 200 "ok" when the
+ * recipients are loaded and the database takes a write lock now; 200
+ * "warning: ..." from HEALTH_WARN % of max_db_size, 503 "full: ..." from
+ * HEALTH_FULL %, 503 "unavailable" when not writable. No counts.
+ * nginx exposes it on a loopback-only server (nginx/). */
+#define HEALTH_WARN	90
+#define HEALTH_FULL	99
+
 static int
 health(struct ctx *c, struct buf *out)
 {
 	int ok = c->rcpt.n > 0 && store_check_writable(c->store) == 0;
+	int pct = ok ? store_usage(c->store) : -1;
+	char text[80];
 
+	if (!ok)
+		snprintf(text, sizeof(text), "unavailable\n");
+	else if (pct >= HEALTH_FULL)
+		snprintf(text, sizeof(text), "full: database at %d%% of "
+		    "max_db_size\n", pct);
+	else if (pct >= HEALTH_WARN)
+		snprintf(text, sizeof(text), "warning: database at %d%% of "
+		    "max_db_size\n", pct);
+	else
+		snprintf(text, sizeof(text), "ok\n");
+	ok = ok && pct < HEALTH_FULL;
 	buf_str(out, ok ? "Status: 200 OK\r\n" :
 	    "Status: 503 Service Unavailable\r\n");
 	buf_str(out, "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\n\r\n");
-	buf_str(out, ok ? "ok\n" : "unavailable\n");
+	buf_str(out, text);
 	return ok ? 200 : 503;
+}
+
+/* The head of libfcgi's private stream state (FCGX_Stream_Data in its
+ * fcgiapp.c, unchanged since fcgi 2.0). Its buffer is where a report
+ * arrives and where a page that echoes one leaves, and FCGX_Finish_r
+ * frees it without wiping. */
+struct fcgi_stream_data {
+	unsigned char	*buff;		/* mBuff aligned to 8 */
+	int		 bufflen;
+	unsigned char	*mBuff;
+};
+
+static void
+stream_wipe(FCGX_Stream *s)
+{
+	struct fcgi_stream_data *d = s != NULL ? s->data : NULL;
+
+	/* Checks that the layout is the one we know before writing. */
+	if (d == NULL || d->buff == NULL || d->bufflen <= 0 ||
+	    d->buff < d->mBuff || d->buff - d->mBuff >= 8)
+		return;
+	sodium_memzero(d->buff, (size_t)d->bufflen);
+}
+
+/* Reads what the handler left of the body (a request refused before
+ * its body was read), so that the input buffer holds nothing needed
+ * when it is wiped. nginx caps the body; so does this loop. */
+static void
+drain_input(FCGX_Stream *in)
+{
+	char scratch[4096];
+	size_t total = 0;
+	int n;
+
+	while (total < 2 * MAX_BODY &&
+	    (n = FCGX_GetStr(scratch, (int)sizeof(scratch), in)) > 0)
+		total += (size_t)n;
+	sodium_memzero(scratch, sizeof(scratch));
+}
+
+/* After the response is sent, nothing of the request or the page is
+ * left in libfcgi's buffers when they are freed. */
+static void
+wipe_streams(FCGX_Request *fr)
+{
+	FCGX_FFlush(fr->out);
+	stream_wipe(fr->out);
+	drain_input(fr->in);
+	stream_wipe(fr->in);
 }
 
 static void
@@ -220,6 +288,7 @@ handle(struct ctx *c, FCGX_Request *fr)
 	else
 		FCGX_PutStr(out.p, (int)out.len, fr->out);
 	buf_free(&out);
+	wipe_streams(fr);
 	/* One line, no client data: the status and which route. */
 	if (status >= 500 || out.failed)
 		fprintf(stderr, "tipline-fcgi[%ld]: %d %s\n", (long)getpid(),
@@ -248,6 +317,13 @@ worker(struct ctx *c, int lfd)
 		return 1;
 	}
 	store_cache_kib(c->store, 256);	/* keeps a worker under 4 MiB */
+	if (store_limit_size(c->store, c->cfg->max_db_size) != 0) {
+		fprintf(stderr, "tipline-fcgi: error: %s: cannot set "
+		    "max_db_size: %s\n", c->cfg->database,
+		    store_errmsg(c->store));
+		store_close(c->store);
+		return 1;
+	}
 	FCGX_Init();
 	FCGX_InitRequest(&fr, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stop) {
@@ -493,7 +569,12 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int lfd, i;
 
-	setrlimit(RLIMIT_CORE, &rl);	/* no core dumps of report text */
+	/* No core dumps of report text, and no reading of a worker's
+	 * memory by the service user's other processes (a core_pattern
+	 * pipe may ignore RLIMIT_CORE; PR_SET_DUMPABLE holds for it too).
+	 * root with CAP_SYS_PTRACE still can: test_memory.py does. */
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (sodium_init() < 0) {

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "record.h"
 #include "serve.h"
-
-#define MAX_PAGE (1024 * 1024)
 
 static const char *const common_headers =
     "Content-Type: text/html; charset=utf-8\r\n"
@@ -307,19 +307,23 @@ static enum store_res
 seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
     char ref[REF_LEN + 1])
 {
-	char day[11], dup[REF_LEN + 1];
+	char day[11], expires[11], dup[REF_LEN + 1];
 	unsigned char *env;
 	size_t envlen;
 	enum store_res res = STORE_ERR;
 	int tries;
 
 	day_utc((time_t)c->now(), day);
+	/* The token was issued before now, so it expires by this day. */
+	day_utc((time_t)(c->now() + (uint64_t)c->cfg->token_max_age),
+	    expires);
 	for (tries = 0; tries < 5; tries++) {
 		ref_make(ref);
 		if (envelope_seal(&c->rcpt, ref, (const unsigned char *)rec,
 		    strlen(rec), &env, &envlen) != 0)
 			return STORE_ERR;
-		res = store_insert(c->store, nonce, ref, day, env, envlen, dup);
+		res = store_insert(c->store, nonce, ref, day, expires, env,
+		    envlen, dup);
 		free(env);
 		if (res == STORE_DUP)
 			memcpy(ref, dup, sizeof(dup));
@@ -345,9 +349,12 @@ accept_report(struct ctx *c, const struct view *vw, struct buf *out,
 	record_free_string(rec);
 	if (res == STORE_OK || res == STORE_DUP)
 		return redirect_received(vw, out, ref);
+	if (res == STORE_USED)	/* its report was purged: a replay */
+		return form_page(c, vw, out, 400, r, page_msgs[MSG_TOKEN_BAD],
+		    NULL, NULL);
 	fprintf(stderr, "tipline-fcgi: report not stored: %s\n",
 	    res == STORE_BUSY ? "database busy" : res == STORE_FULL ?
-	    "disk full" : store_errmsg(c->store));
+	    "database at max_db_size, or disk full" : store_errmsg(c->store));
 	/* The same token again: its nonce was not stored (the transaction
 	 * rolled back), so sending again works and still makes one report. */
 	return form_page(c, vw, out, 503, r, page_msgs[MSG_NOT_STORED],
@@ -369,9 +376,11 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 		return form_page(c, vw, out, 400, NULL,
 		    page_msgs[MSG_UNREADABLE], NULL, NULL);
 	form_check(&f, &r);
+	/* form_check dropped a lang or token that failed its checks, so
+	 * strlen() is their whole length here. */
 	if (r.lang != NULL && (l = lang_from_code(r.lang, strlen(r.lang))) >= 0)
 		view_set(c, vw, (enum lang)l, 1);
-	if (r.honeypot != NULL && r.honeypot[0] != '\0') {
+	if (r.bot) {
 		/* A bot: it gets what looks like success, and no row. */
 		char ref[REF_LEN + 1];
 
@@ -467,6 +476,7 @@ handle_submit(struct ctx *c, struct view *vw, const struct req *rq,
 		    MSG_INCOMPLETE, NULL);
 	else
 		rv = handle_form(c, vw, out, body, (size_t)len);
+	sodium_memzero(body, (size_t)len + 1);	/* the report, in clear */
 	free(body);
 	return rv;
 }

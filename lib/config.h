@@ -19,6 +19,7 @@ struct config {
 	long	token_min_age;		/* seconds */
 	long	token_max_age;		/* seconds */
 	int	busy_timeout_ms;
+	long long max_db_size;		/* bytes */
 };
 
 void	config_defaults(struct config *);

@@ -19,6 +19,7 @@ struct store;
 enum store_res {
 	STORE_OK = 0,
 	STORE_DUP,	/* the token made a report already; ref is its ref */
+	STORE_USED,	/* the token made a report that was purged since */
 	STORE_REF_TAKEN,/* reference collision: seal again with another */
 	STORE_BUSY,	/* locked past the busy timeout */
 	STORE_FULL,	/* disk or database full */
@@ -39,9 +40,13 @@ struct store_row {
 struct store	*store_open(const char *path, int busy_ms, int create,
 		    char *err, size_t errlen);
 void		 store_close(struct store *);
+/* Stores a report and its token's nonce, which is kept until the day
+ * after expires (the token's last valid day, "YYYY-MM-DD"), even if
+ * the report is deleted first; nonces expired before day are deleted. */
 enum store_res	 store_insert(struct store *,
 		    const unsigned char nonce[TOKEN_NONCE], const char *ref,
-		    const char *day, const unsigned char *env, size_t envlen,
+		    const char *day, const char *expires,
+		    const unsigned char *env, size_t envlen,
 		    char dupref[REF_LEN + 1]);
 /* What store_each selects by plaintext columns; NULL means any. Days
  * are "YYYY-MM-DD", both ends included. */
@@ -60,6 +65,12 @@ int		 store_each(struct store *, const struct store_query *q,
 int		 store_get(struct store *, const char *ref,
 		    int (*fn)(void *, const struct store_row *), void *);
 int		 store_check_writable(struct store *);
+/* Caps the database file at bytes (PRAGMA max_page_count, for this
+ * connection): past it, store_insert answers STORE_FULL. 0 or -1. */
+int		 store_limit_size(struct store *, long long bytes);
+/* The pages in use as a percentage of that cap, or -1 if none is set
+ * or the database cannot be read. */
+int		 store_usage(struct store *);
 /* Caps SQLite's page cache (default 2 MiB): the intake only appends. */
 void		 store_cache_kib(struct store *, int kib);
 
@@ -87,9 +98,10 @@ int		 store_valid_status(const char *);
  * store_put_keys replaces the whole set. */
 int		 store_put_keys(struct store *, const struct recipients *);
 int		 store_get_keys(struct store *, struct recipients *);
-/* Deletes reports by id (with their tokens and history) in one
- * transaction, then rewrites the file (VACUUM) and truncates the WAL so
- * that the deleted bytes are gone from both. 0; -1 when nothing was
+/* Deletes reports by id (with their history; their tokens' nonces stay
+ * until they expire) and expired nonces in one transaction, then
+ * rewrites the file (VACUUM) and truncates the WAL so that the deleted
+ * bytes are gone from both. 0; -1 when nothing was
  * deleted; 1 when the rows are deleted but the file not compacted. */
 int		 store_delete(struct store *, const long long *ids, size_t n);
 /* PRAGMA integrity_check: 0 when "ok"; else -1 and the first message. */

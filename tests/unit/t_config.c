@@ -55,6 +55,34 @@ TEST(mistakes_name_their_line)
 	CHECK(parse("workers = 2\0\n", &c, err) == 0);
 }
 
+TEST(max_db_size_takes_a_size_with_a_unit)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	CHECK(c.max_db_size == 1024LL * 1024 * 1024);
+	CHECK(parse("max_db_size = 1G\n", &c, err) == 0);
+	CHECK(c.max_db_size == 1LL << 30);
+	CHECK(parse("max_db_size = 512M\n", &c, err) == 0);
+	CHECK(c.max_db_size == 512LL << 20);
+	CHECK(parse("max_db_size = 2048K\n", &c, err) == 0);
+	CHECK(c.max_db_size == 2LL << 20);
+	CHECK(parse("max_db_size = 1T\n", &c, err) == 0);
+	CHECK(c.max_db_size == 1LL << 40);
+	CHECK(parse("max_db_size = 1048576\n", &c, err) == 0);
+	CHECK(c.max_db_size == 1LL << 20);
+	CHECK(parse("max_db_size = 1023K\n", &c, err) == 1);
+	CHECK(strstr(err, "max_db_size") != NULL);
+	CHECK(parse("max_db_size = 2T\n", &c, err) == 1);
+	CHECK(parse("max_db_size = 1GB\n", &c, err) == 1);
+	CHECK(parse("max_db_size = G\n", &c, err) == 1);
+	CHECK(parse("max_db_size = -1G\n", &c, err) == 1);
+	CHECK(parse("max_db_size = 0\n", &c, err) == 1);
+	CHECK(parse("max_db_size = 99999999999999999999T\n", &c, err) == 1);
+	CHECK(parse("max_db_size = 9999999999999T\n", &c, err) == 1);
+}
+
 TEST(overlong_lines_and_nul_bytes_are_refused)
 {
 	struct config c;
@@ -73,6 +101,7 @@ main(void)
 	RUN(defaults_are_sane);
 	RUN(every_key_is_read);
 	RUN(mistakes_name_their_line);
+	RUN(max_db_size_takes_a_size_with_a_unit);
 	RUN(overlong_lines_and_nul_bytes_are_refused);
 	return T_DONE();
 }

@@ -440,6 +440,126 @@ TEST(the_french_form_is_french)
 	page_unload(&t);
 }
 
+/* issue 11 item 7: a form that came back full of '"' (six times longer
+ * once escaped) overflowed the page buffer and the reporter got a blank
+ * 400. The worst case the input limits allow: every byte of a MAX_BODY
+ * body a '"' in a field that is echoed, each field at MAX_FIELD_BYTES,
+ * every field in error, the longest general message; in every language
+ * it fits MAX_PAGE, and what is not echoed input fits MAX_PAGE_FIXED. */
+static char *
+worst_body(size_t *echoed)
+{
+	char *body = malloc(MAX_BODY + 1);
+	size_t i, len = 0, k, room;
+
+	*echoed = 0;
+	for (i = 0; i < nfields && body != NULL; i++) {
+		if (fields[i].kind == FIELD_CHOICE)
+			continue;
+		k = strlen(fields[i].name) + 2;		/* "&name=" */
+		if (len + k >= MAX_BODY)
+			break;
+		len += (size_t)sprintf(body + len, "%s%s=", len ? "&" : "",
+		    fields[i].name);
+		room = MAX_BODY - len;
+		k = room < MAX_FIELD_BYTES ? room : MAX_FIELD_BYTES;
+		memset(body + len, '"', k);
+		len += k;
+		*echoed += k;
+	}
+	if (body != NULL)
+		body[len] = '\0';
+	return body;
+}
+
+static int
+render_form_page(const struct templates *t, enum lang l,
+    const struct report *r, size_t *len)
+{
+	struct buf fb, sb, content, nav, page;
+	int failed;
+
+	buf_init(&fb, MAX_PAGE);
+	buf_init(&sb, MAX_PAGE);
+	buf_init(&content, MAX_PAGE);
+	buf_init(&nav, MAX_PAGE);
+	buf_init(&page, MAX_PAGE);
+	page_fields(&fb, &t->cat[l], r);
+	page_error_summary(&sb, &t->cat[l], r, page_msgs[MSG_NOT_STORED]);
+	page_lang_nav(&nav, &t->cat[l], l, "/?");
+	{
+		const struct var v[] = {
+			{ "errors", sb.p, VAR_HTML },
+			{ "fields", fb.p, VAR_HTML },
+			{ "token", "AAAA", VAR_TEXT },
+			{ "lang", lang_code(l), VAR_TEXT },
+		};
+		page_render(&content, &t->cat[l], t->text[PAGE_FORM], v, 4);
+	}
+	{
+		const struct var v[] = {
+			{ "lang", lang_code(l), VAR_TEXT },
+			{ "title", page_msg(&t->cat[l], MSG_TITLE_FORM),
+			    VAR_TEXT },
+			{ "languages", nav.p, VAR_HTML },
+			{ "content", content.p, VAR_HTML },
+		};
+		page_render(&page, &t->cat[l], t->text[PAGE_LAYOUT], v, 4);
+	}
+	failed = fb.failed || sb.failed || content.failed || nav.failed ||
+	    page.failed;
+	*len = page.len;
+	buf_free(&fb);
+	buf_free(&sb);
+	buf_free(&content);
+	buf_free(&nav);
+	buf_free(&page);
+	return failed;
+}
+
+TEST(the_worst_case_form_fits_the_page_in_every_language)
+{
+	struct templates t;
+	struct report r;
+	struct form f;
+	char err[512], *body;
+	size_t echoed, len;
+	int l;
+
+	CHECK(page_load(&t, "html", err, sizeof(err)) == 0);
+	CHECK((body = worst_body(&echoed)) != NULL);
+	CHECK(strlen(body) == MAX_BODY && echoed > 6 * 40000);
+	CHECK(form_parse(body, strlen(body), &f) == FORM_OK);
+	CHECK(form_check(&f, &r) == -1);
+	for (l = 0; l < LANG_MAX; l++) {
+		CHECK(render_form_page(&t, (enum lang)l, &r, &len) == 0);
+		CHECK(len >= MAX_ESCAPE * echoed);
+		CHECK(len - MAX_ESCAPE * echoed < MAX_PAGE_FIXED);
+	}
+	form_free(&f);
+	free(body);
+	page_unload(&t);
+}
+
+TEST(escaping_writes_at_most_max_escape_bytes_per_byte)
+{
+	struct buf b;
+	char c;
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		c = (char)i;
+		buf_init(&b, 0);
+		html_escape(&b, &c, 1);
+		CHECK(b.len <= MAX_ESCAPE);
+		buf_free(&b);
+	}
+	buf_init(&b, 0);
+	html_escape(&b, "\"", 1);
+	CHECK(b.len == MAX_ESCAPE);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -459,5 +579,7 @@ main(void)
 	RUN(shipped_catalogs_cover_every_text_in_every_language);
 	RUN(a_missing_translation_stops_start_up_and_is_named);
 	RUN(the_french_form_is_french);
+	RUN(the_worst_case_form_fits_the_page_in_every_language);
+	RUN(escaping_writes_at_most_max_escape_bytes_per_byte);
 	return T_DONE();
 }
