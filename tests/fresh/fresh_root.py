@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import time
 import urllib.parse
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+from harness import free_port  # noqa: E402
 SUITE = "bookworm"
 MAKE_RUN_LIMIT = 900    # seconds for `make run` to install, build, serve
 # Packages `make run` must not install: only the tests need them.
@@ -143,14 +144,6 @@ def processes_in(root):
         if r == root or r.startswith(root + "/"):
             pids.append(int(os.path.basename(d)))
     return pids
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def fetch(port, method, path, body=None, headers=None):
