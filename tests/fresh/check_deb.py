@@ -501,7 +501,10 @@ def main():
     src = os.path.join(tmp, "src")
     root = os.path.join(tmp, "root")
     mounted = []
+    started = None
     try:
+        # The root is made while the packages are built and checked.
+        started = R.start_root(root, ["ca-certificates"])
         clone(src)
         built = make_deb(src, os.path.join(tmp, "v1"))
         if built is None:
@@ -510,7 +513,8 @@ def main():
         check_lintian(src, changes)
         x = check_contents(debs)
         check_units(x)
-        if not R.build_root(root, ["ca-certificates"]):
+        done, started = R.finish_root(started), None
+        if not done:
             return 1
         R.mount_all(root, mounted)
         in_the_root(root, tmp, debs, src)
@@ -518,6 +522,13 @@ def main():
         import traceback
         report(False, "the test ran to its end", traceback.format_exc() + str(e))
     finally:
+        if started is not None:     # a step above failed: stop mmdebstrap
+            started[2].terminate()  # it undoes its own mounts on SIGTERM
+            try:
+                started[2].wait(60)
+            except subprocess.TimeoutExpired:
+                started[2].kill()
+                started[2].wait()
         left = R.processes_in(root) if os.path.isdir(root) else []
         for pid in left:
             try:

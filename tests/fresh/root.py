@@ -77,21 +77,40 @@ def build_root(root, include):
     include, and a policy-rc.d: no package's maintainer script may
     start a service (nginx on port 80) on the network the root shares
     with the machine; the tests start what they need themselves."""
+    return finish_root(start_root(root, include))
+
+
+def start_root(root, include):
+    """Starts mmdebstrap in the background (a test can build meanwhile);
+    finish_root waits for it. None if the machine has no Debian 12
+    source."""
     srcs = machine_sources()
     if not srcs:
         report(False, "mmdebstrap builds a Debian 12 root",
                "no %s entry in the machine's apt sources" % SUITE)
-        return False
+        return None
     cmd = ["mmdebstrap", "--quiet", "--variant=apt",
            "--include=" + ",".join(include)]
     cmd += ["--aptopt=" + p for p in machine_aptopts()]
     cmd += [SUITE, root] + srcs
-    t = time.time()
-    p = subprocess.run(cmd, capture_output=True, timeout=600)
-    note("mmdebstrap: %.0f s, from %s" % (time.time() - t, "; ".join(srcs)))
-    report(p.returncode == 0, "mmdebstrap builds a Debian 12 root",
-           p.stderr.decode(errors="replace"))
-    if p.returncode != 0:
+    note("mmdebstrap from %s" % "; ".join(srcs))
+    return (root, time.time(), subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+
+
+def finish_root(started, timeout=600):
+    if started is None:
+        return False
+    root, t, proc = started
+    try:
+        _, err = proc.communicate(timeout=max(1, timeout - (time.time() - t)))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    note("mmdebstrap: %.0f s" % (time.time() - t))
+    report(proc.returncode == 0, "mmdebstrap builds a Debian 12 root",
+           err.decode(errors="replace"))
+    if proc.returncode != 0:
         return False
     prc = os.path.join(root, "usr", "sbin", "policy-rc.d")
     with open(prc, "w") as f:
