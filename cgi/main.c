@@ -25,6 +25,7 @@
 #include "keyfile.h"
 #include "record.h"
 #include "serve.h"
+#include "version.h"
 
 #define DEFAULT_CONFIG	"/etc/tipline/tipline.conf"
 #define DRAIN_SECONDS	10
@@ -35,7 +36,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: tipline-fcgi [--config FILE] [--listen unix:PATH] "
-	    "[--workers N]\n       tipline-fcgi --check [--config FILE]\n");
+	    "[--workers N]\n       tipline-fcgi --check [--config FILE]\n"
+	    "       tipline-fcgi --version\n");
 }
 
 static void
@@ -493,6 +495,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") ==
 		    0) {
 			usage(stdout);
+			exit(0);
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("tipline-fcgi %s\n", TIPLINE_VERSION);
 			exit(0);
 		} else if (strcmp(argv[i], "--check") == 0)
 			o->check = 1;
