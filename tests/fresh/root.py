@@ -12,7 +12,6 @@ import glob
 import http.client
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys

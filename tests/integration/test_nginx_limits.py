@@ -203,14 +203,18 @@ def t_form_page_limit(st):
         assert status == 200 and b'name="token"' in body, (path, status)
     tokens = 0
     codes = []
+    start = time.monotonic()
     for _ in range(3 * burst):
         status, _, body = request(st, "GET", "/", src="127.0.0.8")
         codes.append(status)
         tokens += b'name="token"' in body
+    elapsed = time.monotonic() - start
     first = codes.index(429) if 429 in codes else None
-    assert first is not None and set(codes[first:]) == {429}, codes
-    # a burst's worth, plus what the rate refilled while the loop ran
-    assert burst <= tokens <= burst + 3, (tokens, codes)
+    assert first is not None and first >= burst, codes
+    # a burst's worth, plus what the rate refilled while the loop ran (a
+    # loaded machine's slow loop earns more, never more than the rate)
+    assert burst <= tokens <= burst + 2 + int(elapsed * rate / 60), \
+        (tokens, elapsed, codes)
     assert request(st, "GET", "/privacy", src="127.0.0.8")[0] == 200
     assert bad_post(st, "127.0.0.8") == 400
 
