@@ -21,6 +21,8 @@ struct ctx {
 	struct recipients	 rcpt;
 	unsigned char		 secret[TOKEN_KEY];
 	struct store		*store;
+	/* Group commit (cgi/writer.h); NULL: store_insert on store. */
+	struct writer		*writer;
 	uint64_t		 (*now)(void);	/* seconds; tests replace it */
 };
 

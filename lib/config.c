@@ -26,7 +26,7 @@ config_defaults(struct config *c)
 	    "/var/lib/tipline/server.secret");
 	snprintf(c->templates, sizeof(c->templates), "%s/html",
 	    TIPLINE_DATADIR);
-	c->workers = 2;
+	c->workers = 8;	/* group commit: a batch is one row per worker */
 	c->token_min_age = 3;
 	c->token_max_age = 24 * 3600;
 	c->busy_timeout_ms = 5000;
