@@ -328,6 +328,12 @@ worker(struct ctx *c, int lfd)
 		store_close(c->store);
 		return 1;
 	}
+	if (c->cfg->envelope_version == 2 &&
+	    (c->epoch = seal_epoch_new()) == NULL) {
+		fprintf(stderr, "tipline-fcgi: error: out of memory\n");
+		store_close(c->store);
+		return 1;
+	}
 	FCGX_Init();
 	FCGX_InitRequest(&fr, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stop) {
@@ -343,6 +349,7 @@ worker(struct ctx *c, int lfd)
 		FCGX_Finish_r(&fr);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
+	seal_epoch_free(c->epoch);
 	store_close(c->store);
 	return 0;
 }

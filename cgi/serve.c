@@ -321,8 +321,11 @@ seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
 	    expires);
 	for (tries = 0; tries < 5; tries++) {
 		ref_make(ref);
-		if (envelope_seal(&c->rcpt, ref, (const unsigned char *)rec,
-		    strlen(rec), &env, &envlen) != 0)
+		if ((c->epoch != NULL ? envelope_seal_epoch(c->epoch,
+		    &c->rcpt, ref, (const unsigned char *)rec, strlen(rec),
+		    &env, &envlen) : envelope_seal(&c->rcpt, ref,
+		    (const unsigned char *)rec, strlen(rec), &env,
+		    &envlen)) != 0)
 			return STORE_ERR;
 		res = c->writer != NULL ? writer_insert(c->writer, nonce,
 		    ref, day, expires, env, envlen, dup) :

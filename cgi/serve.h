@@ -23,6 +23,8 @@ struct ctx {
 	struct store		*store;
 	/* Group commit (cgi/writer.h); NULL: store_insert on store. */
 	struct writer		*writer;
+	/* Envelope v2's epoch (lib/envelope.h); NULL: v1. */
+	struct seal_epoch	*epoch;
 	uint64_t		 (*now)(void);	/* seconds; tests replace it */
 };
 
