@@ -44,7 +44,7 @@ LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
 	   lib/keyfile.c lib/record.c lib/store.c lib/config.c lib/util.c \
 	   lib/lang.c lib/catalog.c
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema.o
-CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c
+CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c cgi/writer.c
 CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
 CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 	   cli/export.c cli/admin.c

@@ -1,16 +1,19 @@
 /*
  * tipline-fcgi: the FastCGI responder that takes reports. The parent
  * checks everything once (config, recipients, secret, templates,
- * database), then supervises a pool of workers: each accepts on the
- * shared listening socket, answers one request at a time, and is
+ * database), then supervises a pool of workers and one writer: each
+ * worker accepts on the shared listening socket, answers one request at
+ * a time, and hands its sealed row to the writer, which commits the rows
+ * of all workers together (group commit, cgi/writer.h). Any of them is
  * restarted if it dies. SIGTERM or SIGINT: workers finish the request in
- * hand and exit; the parent waits for them, then exits.
+ * hand and exit, then the writer; the parent waits for them, then exits.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -26,6 +29,7 @@
 #include "record.h"
 #include "serve.h"
 #include "version.h"
+#include "writer.h"
 
 #define DEFAULT_CONFIG	"/etc/tipline/tipline.conf"
 #define DRAIN_SECONDS	10
@@ -326,6 +330,12 @@ worker(struct ctx *c, int lfd)
 		store_close(c->store);
 		return 1;
 	}
+	if (c->cfg->envelope_version == 2 &&
+	    (c->epoch = seal_epoch_new()) == NULL) {
+		fprintf(stderr, "tipline-fcgi: error: out of memory\n");
+		store_close(c->store);
+		return 1;
+	}
 	FCGX_Init();
 	FCGX_InitRequest(&fr, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stop) {
@@ -341,27 +351,121 @@ worker(struct ctx *c, int lfd)
 		FCGX_Finish_r(&fr);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
+	seal_epoch_free(c->epoch);
 	store_close(c->store);
 	return 0;
 }
 
+/* The workers, the writer, and worker i's socketpair to the writer
+ * (sv[i][0] the worker's end, sv[i][1] the writer's), made once and kept
+ * by the parent, so that a restarted worker or writer gets the same. */
 struct pool {
-	int	n;
-	pid_t	pid[MAX_WORKERS];
-	time_t	started[MAX_WORKERS];
+	int			 n;
+	pid_t			 pid[MAX_WORKERS];
+	time_t			 started[MAX_WORKERS];
+	int			 sv[MAX_WORKERS][2];
+	pid_t			 writer;
+	time_t			 writer_started;
+	volatile uint32_t	*gen;	/* shared; bumped when the writer dies */
 };
+
+/* How long a worker waits for the writer: the writer's own wait for the
+ * lock, plus its fsync on a slow disk. */
+#define WRITER_MARGIN_MS	5000
 
 static void
 spawn(struct pool *p, int i, struct ctx *c, int lfd)
 {
+	static struct writer w;
 	pid_t pid = fork();
+	int j;
 
-	if (pid == 0)
+	if (pid == 0) {
+		for (j = 0; j < p->n; j++) {
+			close(p->sv[j][1]);
+			if (j != i)
+				close(p->sv[j][0]);
+		}
+		writer_init(&w, p->sv[i][0], c->cfg->busy_timeout_ms +
+		    WRITER_MARGIN_MS, p->gen);
+		c->writer = &w;
 		_exit(worker(c, lfd));
+	}
 	if (pid < 0)
 		fprintf(stderr, "tipline-fcgi: fork: %s\n", strerror(errno));
 	p->pid[i] = pid > 0 ? pid : 0;
 	p->started[i] = time(NULL);
+}
+
+static int
+pool_init(struct pool *p, int n)
+{
+	void *gen;
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->n = n;
+	gen = mmap(NULL, sizeof(*p->gen), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (gen == MAP_FAILED) {
+		fprintf(stderr, "tipline-fcgi: error: mmap: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	p->gen = gen;
+	for (i = 0; i < n; i++)
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, p->sv[i]) != 0) {
+			fprintf(stderr, "tipline-fcgi: error: socketpair: %s\n",
+			    strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* The writer: the only connection that writes reports. */
+static int
+writer_main(struct pool *p, struct ctx *c, int lfd)
+{
+	int fds[MAX_WORKERS], i, rv;
+	struct store *st;
+	char err[512];
+
+	prctl(PR_SET_NAME, "tipline-writer", 0, 0, 0);	/* for ps and tests */
+	set_signals();
+	signal(SIGHUP, SIG_IGN);
+	close(lfd);
+	for (i = 0; i < p->n; i++) {
+		close(p->sv[i][0]);
+		fds[i] = p->sv[i][1];
+	}
+	if ((st = store_open(c->cfg->database, c->cfg->busy_timeout_ms, 1,
+	    err, sizeof(err))) == NULL) {
+		fprintf(stderr, "tipline-fcgi: error: writer: %s\n", err);
+		return 1;
+	}
+	if (store_limit_size(st, c->cfg->max_db_size) != 0) {
+		fprintf(stderr, "tipline-fcgi: error: %s: cannot set "
+		    "max_db_size: %s\n", c->cfg->database, store_errmsg(st));
+		store_close(st);
+		return 1;
+	}
+	store_cache_kib(st, 256);
+	rv = writer_run(st, fds, p->n, &stop);
+	store_close(st);
+	return rv;
+}
+
+static void
+spawn_writer(struct pool *p, struct ctx *c, int lfd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(writer_main(p, c, lfd));
+	if (pid < 0)
+		fprintf(stderr, "tipline-fcgi: fork: %s\n", strerror(errno));
+	p->writer = pid > 0 ? pid : 0;
+	p->writer_started = time(NULL);
 }
 
 /* SIGHUP: reads the recipients file again. When it is valid, records
@@ -421,12 +525,24 @@ supervise(struct pool *p, struct ctx *c, int lfd)
 		for (i = 0; i < p->n; i++)
 			if (p->pid[i] == pid)
 				p->pid[i] = 0;
+		if (pid == p->writer) {
+			p->writer = 0;
+			/* Workers waiting for it answer 503 now. */
+			__atomic_add_fetch(p->gen, 1, __ATOMIC_SEQ_CST);
+		}
 		if (!stop)
-			fprintf(stderr, "tipline-fcgi: worker %ld %s %d; "
-			    "restarting it\n", (long)pid, WIFSIGNALED(st) ?
+			fprintf(stderr, "tipline-fcgi: %s %ld %s %d; "
+			    "restarting it\n", p->writer == 0 ? "writer" :
+			    "worker", (long)pid, WIFSIGNALED(st) ?
 			    "killed by signal" : "exited with status",
 			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 respawn:
+		if (p->writer == 0 && !stop) {
+			if (time(NULL) - p->writer_started < 1)
+				sleep(1);
+			if (!stop)
+				spawn_writer(p, c, lfd);
+		}
 		for (i = 0; i < p->n && !stop; i++) {
 			if (p->pid[i] != 0)
 				continue;
@@ -444,10 +560,10 @@ alarm_noop(int sig)
 	(void)sig;
 }
 
-/* Asks every worker to finish and waits; kills what is left after
- * DRAIN_SECONDS. */
+/* Asks each of pid[0..n-1] to finish and waits; kills what is left
+ * after DRAIN_SECONDS. */
 static void
-drain(struct pool *p)
+drain_pids(pid_t *pid, int n)
 {
 	struct sigaction sa;
 	int i, left;
@@ -455,27 +571,34 @@ drain(struct pool *p)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = alarm_noop;
 	sigaction(SIGALRM, &sa, NULL);
-	for (i = 0; i < p->n; i++)
-		if (p->pid[i] > 0)
-			kill(p->pid[i], SIGTERM);
+	for (i = 0; i < n; i++)
+		if (pid[i] > 0)
+			kill(pid[i], SIGTERM);
 	alarm(DRAIN_SECONDS);
 	for (;;) {
-		for (i = 0, left = 0; i < p->n; i++)
-			left += p->pid[i] > 0;
+		for (i = 0, left = 0; i < n; i++)
+			left += pid[i] > 0;
 		if (left == 0)
 			break;
 		if (waitpid(-1, NULL, 0) < 0 && errno == EINTR) {
-			for (i = 0; i < p->n; i++)
-				if (p->pid[i] > 0)
-					kill(p->pid[i], SIGKILL);
+			for (i = 0; i < n; i++)
+				if (pid[i] > 0)
+					kill(pid[i], SIGKILL);
 			continue;
 		}
-		for (i = 0; i < p->n; i++)
-			if (p->pid[i] > 0 && waitpid(p->pid[i], NULL,
-			    WNOHANG) != 0)
-				p->pid[i] = 0;
+		for (i = 0; i < n; i++)
+			if (pid[i] > 0 && waitpid(pid[i], NULL, WNOHANG) != 0)
+				pid[i] = 0;
 	}
 	alarm(0);
+}
+
+/* The workers first: the requests they hold still need the writer. */
+static void
+drain(struct pool *p)
+{
+	drain_pids(p->pid, p->n);
+	drain_pids(&p->writer, 1);
 }
 
 struct opts {
@@ -601,8 +724,9 @@ main(int argc, char **argv)
 	sa.sa_handler = on_hup;		/* no SA_RESTART: wake waitpid */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
-	memset(&p, 0, sizeof(p));
-	p.n = cfg.workers;
+	if (pool_init(&p, cfg.workers) != 0)
+		return 1;
+	spawn_writer(&p, &c, lfd);
 	for (i = 0; i < p.n; i++)
 		spawn(&p, i, &c, lfd);
 	supervise(&p, &c, lfd);

@@ -1,7 +1,8 @@
 /*
  * Routing and the report intake. The order in handle_submit is the
  * promise: a reporter is sent to "received" only after store_insert
- * returned, that is after the COMMIT; any failure before answers 503.
+ * (or the writer, cgi/writer.h) answered, that is after the COMMIT; any
+ * failure before answers 503.
  * Nothing here reads the client's address, User-Agent, cookies or
  * Referer; nginx does not even pass them (nginx/tipline-local.conf.in).
  * Every page is in the reader's language: an explicit choice (?lang=,
@@ -17,6 +18,7 @@
 
 #include "record.h"
 #include "serve.h"
+#include "writer.h"
 
 static const char *const common_headers =
     "Content-Type: text/html; charset=utf-8\r\n"
@@ -319,10 +321,15 @@ seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
 	    expires);
 	for (tries = 0; tries < 5; tries++) {
 		ref_make(ref);
-		if (envelope_seal(&c->rcpt, ref, (const unsigned char *)rec,
-		    strlen(rec), &env, &envlen) != 0)
+		if ((c->epoch != NULL ? envelope_seal_epoch(c->epoch,
+		    &c->rcpt, ref, (const unsigned char *)rec, strlen(rec),
+		    &env, &envlen) : envelope_seal(&c->rcpt, ref,
+		    (const unsigned char *)rec, strlen(rec), &env,
+		    &envlen)) != 0)
 			return STORE_ERR;
-		res = store_insert(c->store, nonce, ref, day, expires, env,
+		res = c->writer != NULL ? writer_insert(c->writer, nonce,
+		    ref, day, expires, env, envlen, dup) :
+		    store_insert(c->store, nonce, ref, day, expires, env,
 		    envlen, dup);
 		free(env);
 		if (res == STORE_DUP)

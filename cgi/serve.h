@@ -21,6 +21,10 @@ struct ctx {
 	struct recipients	 rcpt;
 	unsigned char		 secret[TOKEN_KEY];
 	struct store		*store;
+	/* Group commit (cgi/writer.h); NULL: store_insert on store. */
+	struct writer		*writer;
+	/* Envelope v2's epoch (lib/envelope.h); NULL: v1. */
+	struct seal_epoch	*epoch;
 	uint64_t		 (*now)(void);	/* seconds; tests replace it */
 };
 

@@ -26,11 +26,12 @@ config_defaults(struct config *c)
 	    "/var/lib/tipline/server.secret");
 	snprintf(c->templates, sizeof(c->templates), "%s/html",
 	    TIPLINE_DATADIR);
-	c->workers = 2;
+	c->workers = 8;	/* group commit: a batch is one row per worker */
 	c->token_min_age = 3;
 	c->token_max_age = 24 * 3600;
 	c->busy_timeout_ms = 5000;
 	c->max_db_size = 1LL << 30;	/* 1G */
+	c->envelope_version = 2;
 }
 
 struct key {
@@ -145,7 +146,7 @@ parse_line(char *line, const struct key *keys, char *err, size_t errlen)
 			return set_value(&keys[i], v, err, errlen);
 	snprintf(err, errlen, "unknown key (known: database, recipients, "
 	    "secret, templates, workers, token_min_age, token_max_age, "
-	    "busy_timeout_ms, max_db_size)");
+	    "busy_timeout_ms, max_db_size, envelope_version)");
 	return -1;
 }
 
@@ -167,6 +168,8 @@ config_parse(const char *text, size_t n, struct config *c, char *err,
 		  60000 },
 		{ "max_db_size", NULL, NULL, NULL, &c->max_db_size, 1,
 		  1024 * 1024 },
+		{ "envelope_version", NULL, NULL, &c->envelope_version, NULL,
+		  1, 2 },
 		{ NULL, NULL, NULL, NULL, NULL, 0, 0 }
 	};
 	char line[MAX_LINE + 1];

@@ -20,6 +20,7 @@ struct config {
 	long	token_max_age;		/* seconds */
 	int	busy_timeout_ms;
 	long long max_db_size;		/* bytes */
+	int	envelope_version;	/* 2; 1 for old readers, and the bench */
 };
 
 void	config_defaults(struct config *);

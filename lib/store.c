@@ -329,23 +329,93 @@ forget_expired(struct store *st, const char *today)
 }
 
 static int
-insert_rows(struct store *st, const unsigned char *nonce, const char *ref,
-    const char *day, const char *expires, const unsigned char *env,
-    size_t envlen)
+insert_rows(struct store *st, const struct store_batch_row *r)
 {
 	int rc;
 
-	sqlite3_bind_text(st->ins_report, 1, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st->ins_report, 2, day, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st->ins_report, 3, env, (int)envlen, SQLITE_STATIC);
+	sqlite3_bind_text(st->ins_report, 1, r->ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st->ins_report, 2, r->day, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st->ins_report, 3, r->env, (int)r->envlen,
+	    SQLITE_STATIC);
 	if ((rc = step_done(st->ins_report)) != SQLITE_OK)
 		return rc;
-	sqlite3_bind_blob(st->ins_token, 1, nonce, TOKEN_NONCE, SQLITE_STATIC);
+	sqlite3_bind_blob(st->ins_token, 1, r->nonce, TOKEN_NONCE,
+	    SQLITE_STATIC);
 	sqlite3_bind_int64(st->ins_token, 2, sqlite3_last_insert_rowid(st->db));
-	sqlite3_bind_text(st->ins_token, 3, expires, -1, SQLITE_STATIC);
-	if ((rc = step_done(st->ins_token)) != SQLITE_OK)
+	sqlite3_bind_text(st->ins_token, 3, r->expires, -1, SQLITE_STATIC);
+	return step_done(st->ins_token);
+}
+
+/* One row of a batch, inside its transaction. A nonce used before,
+ * also by an earlier row of the same batch, gives STORE_DUP: one report
+ * per token. A reference collision undoes only this row (the
+ * savepoint). Any other error fails the whole batch. */
+static int
+batch_row(struct store *st, struct store_batch_row *r)
+{
+	int rc;
+
+	if ((rc = find_nonce(st, r->nonce, r->dupref)) != 0) {
+		if (rc < 0)
+			return -rc;
+		r->res = rc == 1 ? STORE_DUP : STORE_USED;
+		return SQLITE_OK;
+	}
+	if ((rc = exec(st, "SAVEPOINT row")) != SQLITE_OK)
 		return rc;
-	return forget_expired(st, day);
+	if ((rc = insert_rows(st, r)) == SQLITE_CONSTRAINT_UNIQUE) {
+		r->res = STORE_REF_TAKEN;
+		if ((rc = exec(st, "ROLLBACK TO row")) != SQLITE_OK)
+			return rc;
+	} else if (rc != SQLITE_OK)
+		return rc;
+	else
+		r->res = STORE_OK;
+	return exec(st, "RELEASE row");
+}
+
+static enum store_res
+fail_all(struct store_batch_row *rows, size_t n, enum store_res res)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		rows[i].res = res;
+	return res;
+}
+
+enum store_res
+store_insert_batch(struct store *st, struct store_batch_row *rows, size_t n)
+{
+	const char *today;
+	size_t i;
+	int rc, moved = 0;
+
+	if (n == 0)
+		return STORE_OK;
+	if ((rc = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
+		return fail_all(rows, n, classify(rc));
+	/* A database file moved or deleted under the running service would
+	 * take the report into an unlinked file, lost at exit: refuse. */
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED,
+	    &moved) != SQLITE_OK || moved) {
+		exec(st, "ROLLBACK");
+		return fail_all(rows, n, STORE_ERR);
+	}
+	for (i = 0, today = rows[0].day; i < n; i++) {
+		if ((rc = batch_row(st, &rows[i])) != SQLITE_OK)
+			goto fail;
+		if (strcmp(rows[i].day, today) > 0)
+			today = rows[i].day;
+	}
+	if ((rc = forget_expired(st, today)) == SQLITE_OK &&
+	    (rc = commit(st)) == SQLITE_OK)
+		return STORE_OK;
+fail:
+	/* Nothing of the batch is stored, so nothing may be acknowledged,
+	 * not even a duplicate whose first row was in this batch. */
+	exec(st, "ROLLBACK");
+	return fail_all(rows, n, classify(rc));
 }
 
 enum store_res
@@ -353,31 +423,19 @@ store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
     const char *ref, const char *day, const char *expires,
     const unsigned char *env, size_t envlen, char dupref[REF_LEN + 1])
 {
-	int rc, moved = 0;
+	struct store_batch_row r;
 
-	if ((rc = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
-		return classify(rc);
-	/* A database file moved or deleted under the running service would
-	 * take the report into an unlinked file, lost at exit: refuse. */
-	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED,
-	    &moved) != SQLITE_OK || moved) {
-		exec(st, "ROLLBACK");
-		return STORE_ERR;
-	}
-	if ((rc = find_nonce(st, nonce, dupref)) != 0) {
-		exec(st, "ROLLBACK");
-		return rc == 1 ? STORE_DUP : rc == 2 ? STORE_USED :
-		    classify(-rc);
-	}
-	rc = insert_rows(st, nonce, ref, day, expires, env, envlen);
-	if (rc == SQLITE_OK)
-		rc = commit(st);
-	if (rc == SQLITE_OK)
-		return STORE_OK;
-	exec(st, "ROLLBACK");
-	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		return STORE_REF_TAKEN;
-	return classify(rc);
+	memset(&r, 0, sizeof(r));
+	memcpy(r.nonce, nonce, TOKEN_NONCE);
+	snprintf(r.ref, sizeof(r.ref), "%s", ref);
+	snprintf(r.day, sizeof(r.day), "%s", day);
+	snprintf(r.expires, sizeof(r.expires), "%s", expires);
+	r.env = env;
+	r.envlen = envlen;
+	store_insert_batch(st, &r, 1);
+	if (r.res == STORE_DUP)
+		memcpy(dupref, r.dupref, REF_LEN + 1);
+	return r.res;
 }
 
 static int

@@ -48,6 +48,24 @@ enum store_res	 store_insert(struct store *,
 		    const char *day, const char *expires,
 		    const unsigned char *env, size_t envlen,
 		    char dupref[REF_LEN + 1]);
+/* A row for store_insert_batch; res and dupref are its answer. */
+struct store_batch_row {
+	unsigned char		 nonce[TOKEN_NONCE];
+	char			 ref[REF_LEN + 1];
+	char			 day[11];
+	char			 expires[11];
+	const unsigned char	*env;
+	size_t			 envlen;
+	enum store_res		 res;
+	char			 dupref[REF_LEN + 1];	/* STORE_DUP */
+};
+/* Stores n rows in one transaction (group commit: one fsync for all).
+ * Each row's res is what store_insert would answer for it alone; when
+ * the transaction fails (busy, full, I/O) every row's res is that
+ * failure and nothing of the batch is stored. Returns STORE_OK or that
+ * failure. */
+enum store_res	 store_insert_batch(struct store *,
+		    struct store_batch_row *rows, size_t n);
 /* What store_each selects by plaintext columns; NULL means any. Days
  * are "YYYY-MM-DD", both ends included. */
 struct store_query {

@@ -266,12 +266,12 @@ def t_locked_database(st, toks):
 
 
 def t_write_failure(st, toks):
-    """Writes to the database fail (a file-size limit on the workers, the
-    way a full disk fails a write): 503 'not received', no row; when the
-    limit is lifted, intake resumes without a restart."""
+    """Writes to the database fail (a file-size limit on the workers and
+    the writer, the way a full disk fails a write): 503 'not received', no
+    row; when the limit is lifted, intake resumes without a restart."""
     import resource
     before = st.count()
-    ws = st.workers()
+    ws = st.children()
     for w in ws:
         resource.prlimit(w, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
     try:
@@ -282,7 +282,7 @@ def t_write_failure(st, toks):
         for w in ws:
             resource.prlimit(w, resource.RLIMIT_FSIZE,
                              (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-    assert st.workers() == ws or sorted(st.workers()) == sorted(ws)
+    assert sorted(st.children()) == sorted(ws)
     for tok in toks[:2]:
         ref_of(submit(st, tok, {"description": "cannot be written"}))
     assert st.count() == before + 2

@@ -16,7 +16,7 @@ TEST(defaults_are_sane)
 	struct config c;
 
 	config_defaults(&c);
-	CHECK(c.workers == 2 && c.token_min_age == 3);
+	CHECK(c.workers == 8 && c.token_min_age == 3);
 	CHECK(c.database[0] == '/' && c.recipients[0] == '/');
 }
 

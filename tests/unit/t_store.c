@@ -553,6 +553,92 @@ TEST(max_db_size_refuses_inserts_past_the_cap_until_room_is_made)
 	unlink(p4);
 }
 
+static void
+batch_row(struct store_batch_row *r, const unsigned char *nonce,
+    const char *ref, const unsigned char *e, size_t elen)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->nonce, nonce, TOKEN_NONCE);
+	snprintf(r->ref, sizeof(r->ref), "%s", ref);
+	snprintf(r->day, sizeof(r->day), "2099-01-01");
+	snprintf(r->expires, sizeof(r->expires), "2099-01-02");
+	r->env = e;
+	r->envlen = elen;
+	r->res = STORE_ERR;
+}
+
+/* Group commit: within one batch a token still makes one report, and a
+ * reference collision undoes only its own row. */
+TEST(batch_stores_its_rows_and_one_report_per_token)
+{
+	struct store *st = open_store(100);
+	struct store_batch_row rows[4];
+	unsigned char a[TOKEN_NONCE], b[TOKEN_NONCE], c[TOKEN_NONCE];
+	long long before = query_int("SELECT count(*) FROM reports");
+
+	randombytes_buf(a, sizeof(a));
+	randombytes_buf(b, sizeof(b));
+	randombytes_buf(c, sizeof(c));
+	batch_row(&rows[0], a, "TL-HHHH-0001", env, sizeof(env));
+	batch_row(&rows[1], b, "TL-HHHH-0001", env, sizeof(env)); /* taken */
+	batch_row(&rows[2], a, "TL-HHHH-0002", env, sizeof(env)); /* again */
+	batch_row(&rows[3], c, "TL-HHHH-0003", env, sizeof(env));
+	CHECK(store_insert_batch(st, rows, 4) == STORE_OK);
+	CHECK(rows[0].res == STORE_OK && rows[3].res == STORE_OK);
+	CHECK(rows[1].res == STORE_REF_TAKEN);
+	CHECK(rows[2].res == STORE_DUP &&
+	    strcmp(rows[2].dupref, "TL-HHHH-0001") == 0);
+	CHECK(query_int("SELECT count(*) FROM reports") == before + 2);
+	/* The collided row left no nonce behind: sealed again, it goes in. */
+	batch_row(&rows[1], b, "TL-HHHH-0004", env, sizeof(env));
+	CHECK(store_insert_batch(st, rows + 1, 1) == STORE_OK &&
+	    rows[1].res == STORE_OK);
+	store_close(st);
+}
+
+/* A batch that cannot be committed stores nothing and fails every row,
+ * even one that would have been a duplicate of a row in the same batch:
+ * nothing of it may be acknowledged. */
+TEST(a_failed_batch_stores_nothing_and_fails_every_row)
+{
+	static unsigned char big[256 * 1024];
+	struct store *st = open_store(100);
+	struct store_batch_row rows[3];
+	unsigned char a[TOKEN_NONCE], b[TOKEN_NONCE];
+	long long before = query_int("SELECT count(*) FROM reports");
+	sqlite3 *db;
+	int i;
+
+	randombytes_buf(a, sizeof(a));
+	randombytes_buf(b, sizeof(b));
+	randombytes_buf(big, sizeof(big));
+	/* Locked by another process's transaction: all busy. */
+	sqlite3_open(path, &db);
+	CHECK(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	batch_row(&rows[0], a, "TL-JJJJ-0001", env, sizeof(env));
+	batch_row(&rows[1], a, "TL-JJJJ-0002", env, sizeof(env));
+	CHECK(store_insert_batch(st, rows, 2) == STORE_BUSY);
+	CHECK(rows[0].res == STORE_BUSY && rows[1].res == STORE_BUSY);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	/* The last row does not fit: the first two are not stored either. */
+	CHECK(store_limit_size(st, 64 * 1024 +
+	    query_int("PRAGMA page_count") * query_int("PRAGMA page_size")) ==
+	    0);
+	batch_row(&rows[2], b, "TL-JJJJ-0003", big, sizeof(big));
+	CHECK(store_insert_batch(st, rows, 3) == STORE_FULL);
+	for (i = 0; i < 3; i++)
+		CHECK(rows[i].res == STORE_FULL);
+	CHECK(query_int("SELECT count(*) FROM reports") == before);
+	/* The same rows again: token a was not used (STORE_OK, not
+	 * STORE_DUP), and makes one report. */
+	CHECK(store_insert_batch(st, rows, 2) == STORE_OK);
+	CHECK(rows[0].res == STORE_OK && rows[1].res == STORE_DUP);
+	CHECK(query_int("SELECT count(*) FROM reports") == before + 1);
+	store_close(st);
+}
+
 TEST(references_are_well_formed_and_differ)
 {
 	char a[REF_LEN + 1], b[REF_LEN + 1];
@@ -598,6 +684,8 @@ main(void)
 	RUN(expired_nonces_are_forgotten_by_intake_and_purge);
 	RUN(migration_3_keeps_nonces_with_an_expiry_day);
 	RUN(max_db_size_refuses_inserts_past_the_cap_until_room_is_made);
+	RUN(batch_stores_its_rows_and_one_report_per_token);
+	RUN(a_failed_batch_stores_nothing_and_fails_every_row);
 	RUN(references_are_well_formed_and_differ);
 	rv = T_DONE();
 	unlink(path);
