@@ -106,7 +106,7 @@ parse_line(char *line, const struct key *keys, char *err, size_t errlen)
 		if (strcmp(keys[i].name, k) == 0)
 			return set_value(&keys[i], v, err, errlen);
 	snprintf(err, errlen, "unknown key (known: database, recipients, "
-	    "secret, templates, workers, token_min_age, token_max_age, "
+	    "secret, templates, profile, workers, token_min_age, token_max_age, "
 	    "busy_timeout_ms)");
 	return -1;
 }
@@ -120,6 +120,7 @@ config_parse(const char *text, size_t n, struct config *c, char *err,
 		{ "recipients", c->recipients, NULL, NULL, 0, 0 },
 		{ "secret", c->secret, NULL, NULL, 0, 0 },
 		{ "templates", c->templates, NULL, NULL, 0, 0 },
+		{ "profile", c->profile, NULL, NULL, 0, 0 },
 		{ "workers", NULL, NULL, &c->workers, 1, MAX_WORKERS },
 		{ "token_min_age", NULL, &c->token_min_age, NULL, 0, 3600 },
 		{ "token_max_age", NULL, &c->token_max_age, NULL, 60,

@@ -188,7 +188,8 @@ check_value(const struct field *fd, char *v, size_t *len)
 	return FE_NONE;
 }
 
-/* Non-field names: token, lang and the honeypot. Returns 1 if the pair
+/* Non-field names: token, lang, the honeypot and the "send as it is"
+ * button (lib/ask.h). Returns 1 if the pair
  * was one of them, -1 if it was one of them a second time. */
 static int
 check_extra(struct report *r, const struct form_pair *p)
@@ -201,6 +202,8 @@ check_extra(struct report *r, const struct form_pair *p)
 		slot = &r->lang;
 	else if (strcmp(p->name, FORM_HONEYPOT) == 0)
 		slot = &r->honeypot;
+	else if (strcmp(p->name, FORM_CONFIRM) == 0)
+		slot = &r->confirm;
 	else
 		return 0;
 	if (*slot != NULL)

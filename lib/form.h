@@ -62,6 +62,7 @@ struct report {
 	const char		*token;
 	const char		*lang;
 	const char		*honeypot;
+	const char		*confirm;	/* "send as it is" pressed */
 };
 
 /* Fills r from f; normalises CRLF to LF in place. Returns 0 when the
