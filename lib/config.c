@@ -106,8 +106,8 @@ parse_line(char *line, const struct key *keys, char *err, size_t errlen)
 		if (strcmp(keys[i].name, k) == 0)
 			return set_value(&keys[i], v, err, errlen);
 	snprintf(err, errlen, "unknown key (known: database, recipients, "
-	    "secret, templates, profile, workers, token_min_age, token_max_age, "
-	    "busy_timeout_ms)");
+	    "secret, templates, profile, workers, token_min_age, "
+	    "token_max_age, busy_timeout_ms)");
 	return -1;
 }
 

@@ -298,7 +298,8 @@ parse_line(struct profile *p, char *line, char *err, size_t errlen)
 			memcpy(p->leave_url, v, strlen(v) + 1);
 			return 0;
 		}
-		snprintf(err, errlen, "'leave_url' must be an https:// address");
+		snprintf(err, errlen, "'leave_url' must be an https:// "
+		    "address");
 		return -1;
 	}
 	if (strcmp(k, "languages") == 0)

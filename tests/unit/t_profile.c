@@ -76,7 +76,7 @@ TEST(each_mistake_names_its_line)
 		{ MINIMAL "emergency = firemen 118\n", 6, "emergency" },
 		{ MINIMAL "emergency = police 12\n", 6, "emergency" },
 		{ MINIMAL "leave_url = http://x.test/\n", 6, "https" },
-		{ MINIMAL "leave_url = https://x.test/\"><script>\n", 6, "https" },
+		{ MINIMAL "leave_url = https://x.test/\"><b>\n", 6, "https" },
 		{ MINIMAL "languages = de xx\n", 6, "xx" },
 		{ MINIMAL "languages = de de\n", 6, "twice" },
 		{ MINIMAL "help = shelter | A | - | -\n", 6, "KIND" },
