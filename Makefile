@@ -42,14 +42,15 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDFLAGS) \
 
 LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
 	   lib/keyfile.c lib/record.c lib/store.c lib/config.c lib/util.c \
-	   lib/lang.c lib/catalog.c
+	   lib/lang.c lib/catalog.c lib/profile.c lib/ask.c
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema.o
-CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c cgi/writer.c
+CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c cgi/writer.c cgi/site.c
 CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
 CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 	   cli/export.c cli/admin.c
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
-UNIT	 = form token envelope keyfile record store config page i18n util
+UNIT	 = form token envelope keyfile record store config page i18n util \
+	   profile
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
 UNIT_OBJ = $(UNIT:%=$(BUILD)/tests/unit/t_%.o)
 

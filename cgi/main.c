@@ -104,6 +104,34 @@ load_config(const char *path, int explicit, struct config *cfg)
 	return 0;
 }
 
+/* The deployment profile, like the config: a bad line stops start-up
+ * with its number. */
+static int
+load_profile(const struct config *cfg, struct profile *p)
+{
+	char path[2 * CONFIG_PATH_MAX], *text, err[256];
+	size_t n, line;
+
+	if (cfg->profile[0] != '\0')
+		snprintf(path, sizeof(path), "%s", cfg->profile);
+	else
+		snprintf(path, sizeof(path), "%s/profiles/ch.profile",
+		    cfg->templates);
+	if (keyfile_slurp(path, MAX_CONFIG, &text, &n) != KF_OK) {
+		fprintf(stderr, "tipline-fcgi: error: cannot read profile %s "
+		    "(set 'profile' in the config)\n", path);
+		return -1;
+	}
+	line = profile_parse(text, n, p, err, sizeof(err));
+	free(text);
+	if (line != 0) {
+		fprintf(stderr, "tipline-fcgi: error: %s:%zu: %s\n", path, line,
+		    err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_recipients(const char *path, struct recipients *rc)
 {
@@ -662,7 +690,8 @@ prepare(struct ctx *c, struct config *cfg, const struct opts *o)
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->now = now_seconds;
-	if (load_recipients(cfg->recipients, &c->rcpt) != 0)
+	if (load_recipients(cfg->recipients, &c->rcpt) != 0 ||
+	    load_profile(cfg, &c->prof) != 0)
 		return -1;
 	if (secret_load_or_create(cfg->secret, c->secret, err,
 	    sizeof(err)) != 0 || page_load(&c->tmpl, cfg->templates, err,

@@ -12,12 +12,14 @@
 #include "config.h"
 #include "envelope.h"
 #include "page.h"
+#include "profile.h"
 #include "store.h"
 #include "token.h"
 
 struct ctx {
 	const struct config	*cfg;
 	struct templates	 tmpl;
+	struct profile		 prof;		/* the deployment profile */
 	struct recipients	 rcpt;
 	unsigned char		 secret[TOKEN_KEY];
 	struct store		*store;

@@ -145,8 +145,8 @@ parse_line(char *line, const struct key *keys, char *err, size_t errlen)
 		if (strcmp(keys[i].name, k) == 0)
 			return set_value(&keys[i], v, err, errlen);
 	snprintf(err, errlen, "unknown key (known: database, recipients, "
-	    "secret, templates, workers, token_min_age, token_max_age, "
-	    "busy_timeout_ms, max_db_size, envelope_version)");
+	    "secret, templates, profile, workers, token_min_age, "
+	    "token_max_age, busy_timeout_ms, max_db_size, envelope_version)");
 	return -1;
 }
 
@@ -159,6 +159,7 @@ config_parse(const char *text, size_t n, struct config *c, char *err,
 		{ "recipients", c->recipients, NULL, NULL, NULL, 0, 0 },
 		{ "secret", c->secret, NULL, NULL, NULL, 0, 0 },
 		{ "templates", c->templates, NULL, NULL, NULL, 0, 0 },
+		{ "profile", c->profile, NULL, NULL, NULL, 0, 0 },
 		{ "workers", NULL, NULL, &c->workers, NULL, 1, MAX_WORKERS },
 		{ "token_min_age", NULL, &c->token_min_age, NULL, NULL, 0,
 		  3600 },

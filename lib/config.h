@@ -15,6 +15,8 @@ struct config {
 	char	recipients[CONFIG_PATH_MAX];
 	char	secret[CONFIG_PATH_MAX];
 	char	templates[CONFIG_PATH_MAX];
+	/* The deployment profile; "" is templates/profiles/ch.profile. */
+	char	profile[CONFIG_PATH_MAX];
 	int	workers;
 	long	token_min_age;		/* seconds */
 	long	token_max_age;		/* seconds */

@@ -199,7 +199,7 @@ check_value(const struct field *fd, char *v, size_t *len)
  * the fields (chars_ok: valid UTF-8, no control characters, NUL
  * included) and a length in bytes: a token is exactly TOKEN_CHARS.
  * Nothing reads them with strlen() after this. */
-enum { H_TOKEN, H_LANG, H_HONEYPOT, H_MAX };
+enum { H_TOKEN, H_LANG, H_HONEYPOT, H_CONFIRM, H_MAX };
 
 static const struct hidden {
 	const char	*name;
@@ -208,6 +208,8 @@ static const struct hidden {
 	[H_TOKEN] = { FORM_TOKEN, TOKEN_CHARS, TOKEN_CHARS },
 	[H_LANG] = { FORM_LANG, 1, MAX_LANG_CODE },
 	[H_HONEYPOT] = { FORM_HONEYPOT, 0, MAX_FIELD_BYTES },
+	/* the "send as it is" button (lib/ask.h) */
+	[H_CONFIRM] = { FORM_CONFIRM, 1, MAX_FIELD_NAME },
 };
 
 static int
@@ -247,8 +249,10 @@ check_extra(struct report *r, const struct form_pair *p, unsigned *seen)
 	}
 	if (i == H_TOKEN)
 		r->token = p->value;
-	else
+	else if (i == H_LANG)
 		r->lang = p->value;
+	else
+		r->confirm = p->value;
 	return 1;
 }
 

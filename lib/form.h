@@ -67,6 +67,7 @@ struct report {
 	const char		*token;
 	const char		*lang;
 	int			 bot;	/* the honeypot holds anything */
+	const char		*confirm;	/* "send as it is" pressed */
 };
 
 /* Fills r from f; normalises CRLF to LF in place. Returns 0 when the

@@ -227,7 +227,7 @@ def add_catalogue(st, run):
                       ("utf8_truncated", "%E2%82"), ("utf8_lone_continuation", "%80"),
                       ("utf8_five_bytes", "%F8%88%80%80%80")]:
         c.case(name + "_line", lambda e=enc: post(st, ok_body("municipality=a" + e)),
-               400, "There is a problem")
+               400, "Your report has not been sent yet")
         c.case(name + "_text", lambda e=enc: post(
             st, "token=%s&description=a%s" % (tok(), e)), 400)
     c.case("utf8_invalid_in_name",

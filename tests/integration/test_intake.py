@@ -67,8 +67,9 @@ def t_form_page(st):
     assert r.header("Cache-Control") == "no-store"
     assert r.header("Set-Cookie") is None
     assert 'action="/submit"' in r.text and 'name="description"' in r.text
-    assert '<html lang="en">' in r.text
-    assert "117" in r.text and "112" in r.text
+    assert '<html lang="en" dir="ltr">' in r.text
+    # the profile's numbers, as tel: links (issue 16)
+    assert 'href="tel:117"' in r.text and 'href="tel:144"' in r.text
     h = st.request("HEAD", "/")
     assert h.status == 200 and h.body == b""
 
@@ -153,7 +154,8 @@ def t_invalid_inputs(st, toks):
     before = st.count()
     # bad UTF-8: 400, the other field kept
     r = submit(st, toks[0], {"description": "ok", "municipality": b"\xff\xfe"})
-    expect_rejected(st, r, 400, before, "There is a problem", "#f-municipality")
+    expect_rejected(st, r, 400, before, "Your report has not been sent yet",
+                    "#f-municipality")
     # too long, with what was typed kept
     r = submit(st, toks[1], {"description": "x" * 10001, "municipality": "Keepme"})
     expect_rejected(st, r, 400, before, "too long", 'value="Keepme"')

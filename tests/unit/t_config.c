@@ -27,12 +27,14 @@ TEST(every_key_is_read)
 
 	CHECK(parse("# comment\n\n  database = /d/tips.db  \r\nrecipients=/r\n"
 	    "secret =/s\ntemplates= /t\nworkers = 4\ntoken_min_age = 0\n"
-	    "token_max_age = 600\nbusy_timeout_ms = 100", &c, err) == 0);
+	    "token_max_age = 600\nbusy_timeout_ms = 100\nprofile = /p/x.profile",
+	    &c, err) == 0);
 	CHECK(strcmp(c.database, "/d/tips.db") == 0);
 	CHECK(strcmp(c.recipients, "/r") == 0 && strcmp(c.secret, "/s") == 0);
 	CHECK(strcmp(c.templates, "/t") == 0 && c.workers == 4);
 	CHECK(c.token_min_age == 0 && c.token_max_age == 600);
 	CHECK(c.busy_timeout_ms == 100);
+	CHECK(strcmp(c.profile, "/p/x.profile") == 0);
 }
 
 TEST(mistakes_name_their_line)
