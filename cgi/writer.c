@@ -282,14 +282,26 @@ decode(const struct slot *s, struct store_batch_row *r)
 	return 0;
 }
 
-/* Stores every ready row in one transaction, then answers each. */
+/* Stores every ready row in one transaction, then answers each. The
+ * write lock is taken first and the rows gathered after: rows that
+ * arrive while the lock is awaited (another process holds it) join this
+ * batch, and share its answer, instead of each waiting for the lock in
+ * turn behind it. */
 static void
-commit_ready(struct store *st, struct slot *slots, int n)
+commit_ready(struct store *st, struct slot *slots, int n,
+    unsigned char *scratch, size_t cap)
 {
 	struct store_batch_row rows[MAX_WORKERS];
 	int idx[MAX_WORKERS], i, k = 0;
+	enum store_res res;
 
+	for (i = 0; i < n && !slots[i].ready; i++)
+		;
+	if (i == n)
+		return;
+	res = store_batch_begin(st);
 	for (i = 0; i < n; i++) {
+		read_slot(&slots[i], scratch, cap);
 		if (!slots[i].ready)
 			continue;
 		if (decode(&slots[i], &rows[k]) != 0)
@@ -297,7 +309,12 @@ commit_ready(struct store *st, struct slot *slots, int n)
 		else
 			idx[k++] = i;
 	}
-	if (k > 0 && store_insert_batch(st, rows, (size_t)k) != STORE_OK)
+	if (res == STORE_OK)
+		res = store_batch_finish(st, rows, (size_t)k);
+	else
+		for (i = 0; i < k; i++)
+			rows[i].res = res;
+	if (res != STORE_OK)
 		fprintf(stderr, "tipline-fcgi: writer: %d report%s not "
 		    "stored: %s\n", k, k == 1 ? "" : "s",
 		    store_errmsg(st));
@@ -333,7 +350,7 @@ writer_run(struct store *st, const int *fds, int n,
 		for (i = 0; i < n; i++)
 			if (pfd[i].revents & POLLIN)
 				read_slot(&slots[i], scratch, sizeof(scratch));
-		commit_ready(st, slots, n);
+		commit_ready(st, slots, n, scratch, sizeof(scratch));
 	}
 	for (i = 0; i < n; i++)
 		free(slots[i].buf);

@@ -385,22 +385,32 @@ fail_all(struct store_batch_row *rows, size_t n, enum store_res res)
 }
 
 enum store_res
-store_insert_batch(struct store *st, struct store_batch_row *rows, size_t n)
+store_batch_begin(struct store *st)
 {
-	const char *today;
-	size_t i;
 	int rc, moved = 0;
 
-	if (n == 0)
-		return STORE_OK;
 	if ((rc = exec(st, "BEGIN IMMEDIATE")) != SQLITE_OK)
-		return fail_all(rows, n, classify(rc));
+		return classify(rc);
 	/* A database file moved or deleted under the running service would
 	 * take the report into an unlinked file, lost at exit: refuse. */
 	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED,
 	    &moved) != SQLITE_OK || moved) {
 		exec(st, "ROLLBACK");
-		return fail_all(rows, n, STORE_ERR);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+enum store_res
+store_batch_finish(struct store *st, struct store_batch_row *rows, size_t n)
+{
+	const char *today;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (n == 0) {
+		exec(st, "ROLLBACK");
+		return STORE_OK;
 	}
 	for (i = 0, today = rows[0].day; i < n; i++) {
 		if ((rc = batch_row(st, &rows[i])) != SQLITE_OK)
@@ -416,6 +426,18 @@ fail:
 	 * not even a duplicate whose first row was in this batch. */
 	exec(st, "ROLLBACK");
 	return fail_all(rows, n, classify(rc));
+}
+
+enum store_res
+store_insert_batch(struct store *st, struct store_batch_row *rows, size_t n)
+{
+	enum store_res res;
+
+	if (n == 0)
+		return STORE_OK;
+	if ((res = store_batch_begin(st)) != STORE_OK)
+		return fail_all(rows, n, res);
+	return store_batch_finish(st, rows, n);
 }
 
 enum store_res

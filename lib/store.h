@@ -66,6 +66,14 @@ struct store_batch_row {
  * failure. */
 enum store_res	 store_insert_batch(struct store *,
 		    struct store_batch_row *rows, size_t n);
+/* store_insert_batch in two steps, so that a writer can wait for the
+ * write lock first and then take every row that arrived meanwhile:
+ * begin opens the transaction (STORE_OK, or the failure, with nothing
+ * open); finish stores the rows and commits, or rolls back (n may be
+ * 0: it then only closes the transaction). */
+enum store_res	 store_batch_begin(struct store *);
+enum store_res	 store_batch_finish(struct store *,
+		    struct store_batch_row *rows, size_t n);
 /* What store_each selects by plaintext columns; NULL means any. Days
  * are "YYYY-MM-DD", both ends included. */
 struct store_query {
