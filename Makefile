@@ -18,6 +18,10 @@ FCGI_LIBS  = $(shell pkg-config --libs fcgi)
 PKG_LIBS   = $(FCGI_LIBS) $(CORE_LIBS)
 
 CFLAGS	?= -O2 -g
+# The version has one place: the first line of debian/changelog,
+# "tipline (0.1.0) unstable; urgency=medium". `--version` of both
+# programs and the Debian packages (debian/, make deb) read it there.
+VERSION	:= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 # Warnings are errors in a checkout (and in make test), not in a build
 # from a release tarball, where a newer compiler's new warning must not
 # stop an operator: `make WERROR=` turns them off.
@@ -30,16 +34,18 @@ HARDEN	 = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
 # them can stand in for a system header of the same name (<limits.h>,
 # <form.h>). -MMD -MP: every header a file includes is a prerequisite.
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(HARDEN) $(WARN) $(CFLAGS) \
-	   $(EXTRA_CFLAGS) -DTIPLINE_DATADIR='"$(DATADIR)"' -iquote lib \
+	   $(EXTRA_CFLAGS) -DTIPLINE_DATADIR='"$(DATADIR)"' \
+	   -DTIPLINE_VERSION='"$(VERSION)"' -iquote lib \
 	   -iquote $(BUILD) $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDFLAGS) \
 	   $(EXTRA_CFLAGS)
 
 LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
 	   lib/keyfile.c lib/record.c lib/store.c lib/config.c lib/util.c \
-	   lib/lang.c lib/catalog.c lib/team.c lib/event.c lib/frame.c
+	   lib/lang.c lib/catalog.c lib/profile.c lib/ask.c lib/team.c \
+	   lib/event.c lib/frame.c
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema.o
-CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c
+CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c cgi/writer.c cgi/site.c
 CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
 CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 	   cli/export.c cli/admin.c cli/case.c cli/sync.c
@@ -47,7 +53,7 @@ CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
 RELAY_SRC = relay/relay.c
 RELAY_OBJ = $(RELAY_SRC:relay/%.c=$(BUILD)/relay/%.o)
 UNIT	 = form token envelope keyfile record store config page i18n util \
-	   team event
+	   profile team event
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
 UNIT_OBJ = $(UNIT:%=$(BUILD)/tests/unit/t_%.o)
 
@@ -70,6 +76,9 @@ $(BUILD)/lib/schema.o: $(BUILD)/lib/schema.c | pkgcheck
 $(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# A new changelog entry is a new version: the programs that print it.
+$(BUILD)/cgi/main.o $(BUILD)/cli/main.o: debian/changelog
 
 $(BUILD)/libtipline.a: $(LIB_OBJ)
 	rm -f $@
@@ -135,6 +144,8 @@ clean:
 
 # Long fuzzing and the benchmark live in their own makefiles.
 -include tests/fuzz/fuzz.mk
+# make deb, make check-deb: the Debian packages (debian/).
+include deploy/deb.mk
 -include bench/bench.mk
 # make install / uninstall; html/locale/locale.mk compiles translations.
 include deploy/install.mk

@@ -1,6 +1,6 @@
 # `make bench`: the intake benchmark (bench/README.md). Builds the normal
 # build, the ceiling-B responder and the crypto bound, then runs
-# bench/bench.py: three rounds, under 3 minutes, loopback only.
+# bench/bench.py: three rounds, under 4 minutes, loopback only.
 
 BENCH_BIN = $(BUILD)/bench/fcgi_min $(BUILD)/bench/decrypt_bound
 

@@ -2,7 +2,8 @@
  * decrypt_bound: the bare crypto bound for `make bench`. Opens every
  * envelope in a tipline database with nothing but libsodium, following
  * docs/FORMATS.md section 3 (find our stanza by key id, crypto_box_seal_open
- * the content key, XChaCha20-Poly1305 decrypt, unpad), and prints how many
+ * the content key, or in v2 X25519 with the epoch key, BLAKE2b and an
+ * unwrap; XChaCha20-Poly1305 decrypt, unpad), and prints how many
  * per second. The CLI's decryption rate is compared with this. The rows
  * are read into memory first, so only the crypto is timed, in CPU time
  * (a shared machine's other load stretches wall time far more).
@@ -21,6 +22,8 @@
 
 #define ENV_HEADER	6
 #define STANZA		88
+#define STANZA2		56
+#define EPK		32
 #define KEY_ID		8
 #define SEALED		80
 #define NONCE		24
@@ -93,33 +96,66 @@ out:
 	return n;
 }
 
-/* One envelope: 0 if it opens to a padded record. */
+/* v2's content key: S = X25519(sk, epk), WK = BLAKE2b-256(key = S,
+ * "TLEV" 2 | epk | pk | ref), K = unwrap(stanza[8..56), nonce, WK). */
+static int
+key_v2(const struct key *k, const struct row *r, const unsigned char *st,
+    const unsigned char *nonce, unsigned char ck[32])
+{
+	crypto_generichash_state h;
+	unsigned char s[32], wk[32];
+	const unsigned char *epk = r->env + ENV_HEADER;
+	int rv = -1;
+
+	if (crypto_scalarmult(s, k->sk, epk) == 0) {
+		crypto_generichash_init(&h, s, sizeof(s), sizeof(wk));
+		crypto_generichash_update(&h, (const unsigned char *)"TLEV\x02",
+		    5);
+		crypto_generichash_update(&h, epk, EPK);
+		crypto_generichash_update(&h, k->pk, sizeof(k->pk));
+		crypto_generichash_update(&h, (const unsigned char *)r->ref,
+		    strlen(r->ref));
+		crypto_generichash_final(&h, wk, sizeof(wk));
+		rv = crypto_aead_xchacha20poly1305_ietf_decrypt(ck, NULL, NULL,
+		    st + KEY_ID, 32 + TAG, NULL, 0, nonce, wk);
+	}
+	sodium_memzero(s, sizeof(s));
+	sodium_memzero(wk, sizeof(wk));
+	return rv;
+}
+
+/* One envelope, v1 or v2: 0 if it opens to a padded record. */
 static int
 open_one(const struct key *k, const struct row *r, unsigned char *pt)
 {
 	unsigned char ck[32], ad[64];
 	const unsigned char *e = r->env, *st = NULL, *nonce;
-	size_t nrec, fixed, adlen, unpadded, i;
+	size_t nrec, first, size, fixed, adlen, unpadded, i;
 	unsigned long long ptlen;
-	int rv = -1;
+	int rv = -1, v;
 
-	if (r->len < ENV_HEADER || memcmp(e, "TLEV\x01", 5) != 0)
+	if (r->len < ENV_HEADER || memcmp(e, "TLEV", 4) != 0 ||
+	    (e[4] != 1 && e[4] != 2))
 		return -1;
+	v = e[4];
 	nrec = e[5];
-	fixed = ENV_HEADER + nrec * STANZA + NONCE + TAG;
+	first = v == 1 ? ENV_HEADER : ENV_HEADER + EPK;
+	size = v == 1 ? STANZA : STANZA2;
+	fixed = first + nrec * size + NONCE + TAG;
 	if (nrec < 1 || r->len < fixed + 1)
 		return -1;
 	for (i = 0; i < nrec && st == NULL; i++)
-		if (memcmp(e + ENV_HEADER + i * STANZA, k->id, KEY_ID) == 0)
-			st = e + ENV_HEADER + i * STANZA;
-	if (st == NULL || crypto_box_seal_open(ck, st + KEY_ID, SEALED, k->pk,
-	    k->sk) != 0)
+		if (memcmp(e + first + i * size, k->id, KEY_ID) == 0)
+			st = e + first + i * size;
+	nonce = e + first + nrec * size;
+	if (st == NULL || (v == 1 ? crypto_box_seal_open(ck, st + KEY_ID,
+	    SEALED, k->pk, k->sk) : key_v2(k, r, st, nonce, ck)) != 0)
 		return -1;
 	adlen = 5 + strlen(r->ref);
-	memcpy(ad, "TLEV\x01", 5);
+	memcpy(ad, "TLEV", 4);
+	ad[4] = (unsigned char)v;
 	memcpy(ad + 5, r->ref, strlen(r->ref));
 	/* nonce, then ciphertext and tag up to the end (section 3) */
-	nonce = e + ENV_HEADER + nrec * STANZA;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL,
 	    nonce + NONCE, r->len - (size_t)(nonce + NONCE - e), ad, adlen,
 	    nonce, ck) == 0 &&

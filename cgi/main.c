@@ -1,16 +1,20 @@
 /*
  * tipline-fcgi: the FastCGI responder that takes reports. The parent
  * checks everything once (config, recipients, secret, templates,
- * database), then supervises a pool of workers: each accepts on the
- * shared listening socket, answers one request at a time, and is
+ * database), then supervises a pool of workers and one writer: each
+ * worker accepts on the shared listening socket, answers one request at
+ * a time, and hands its sealed row to the writer, which commits the rows
+ * of all workers together (group commit, cgi/writer.h). Any of them is
  * restarted if it dies. SIGTERM or SIGINT: workers finish the request in
- * hand and exit; the parent waits for them, then exits.
+ * hand and exit, then the writer; the parent waits for them, then exits.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +28,8 @@
 #include "keyfile.h"
 #include "record.h"
 #include "serve.h"
+#include "version.h"
+#include "writer.h"
 
 #define DEFAULT_CONFIG	"/etc/tipline/tipline.conf"
 #define DRAIN_SECONDS	10
@@ -34,7 +40,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: tipline-fcgi [--config FILE] [--listen unix:PATH] "
-	    "[--workers N]\n       tipline-fcgi --check [--config FILE]\n");
+	    "[--workers N]\n       tipline-fcgi --check [--config FILE]\n"
+	    "       tipline-fcgi --version\n");
 }
 
 static void
@@ -88,6 +95,34 @@ load_config(const char *path, int explicit, struct config *cfg)
 		return -1;
 	}
 	line = config_parse(text, n, cfg, err, sizeof(err));
+	free(text);
+	if (line != 0) {
+		fprintf(stderr, "tipline-fcgi: error: %s:%zu: %s\n", path, line,
+		    err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The deployment profile, like the config: a bad line stops start-up
+ * with its number. */
+static int
+load_profile(const struct config *cfg, struct profile *p)
+{
+	char path[2 * CONFIG_PATH_MAX], *text, err[256];
+	size_t n, line;
+
+	if (cfg->profile[0] != '\0')
+		snprintf(path, sizeof(path), "%s", cfg->profile);
+	else
+		snprintf(path, sizeof(path), "%s/profiles/ch.profile",
+		    cfg->templates);
+	if (keyfile_slurp(path, MAX_CONFIG, &text, &n) != KF_OK) {
+		fprintf(stderr, "tipline-fcgi: error: cannot read profile %s "
+		    "(set 'profile' in the config)\n", path);
+		return -1;
+	}
+	line = profile_parse(text, n, p, err, sizeof(err));
 	free(text);
 	if (line != 0) {
 		fprintf(stderr, "tipline-fcgi: error: %s:%zu: %s\n", path, line,
@@ -174,20 +209,87 @@ route_name(const char *p)
 	return "other";
 }
 
-/* GET /healthz for monitoring: 200 when the recipients are loaded and
- * the database takes a write lock now, else 503; no counts, nothing
- * else. nginx exposes it on a loopback-only server (nginx/). */
+/* GET /healthz for monitoring (man/tipline-fcgi.8): 200 "ok" when the
+ * recipients are loaded and the database takes a write lock now; 200
+ * "warning: ..." from HEALTH_WARN % of max_db_size, 503 "full: ..." from
+ * HEALTH_FULL %, 503 "unavailable" when not writable. No counts.
+ * nginx exposes it on a loopback-only server (nginx/). */
+#define HEALTH_WARN	90
+#define HEALTH_FULL	99
+
 static int
 health(struct ctx *c, struct buf *out)
 {
 	int ok = c->rcpt.n > 0 && store_check_writable(c->store) == 0;
+	int pct = ok ? store_usage(c->store) : -1;
+	char text[80];
 
+	if (!ok)
+		snprintf(text, sizeof(text), "unavailable\n");
+	else if (pct >= HEALTH_FULL)
+		snprintf(text, sizeof(text), "full: database at %d%% of "
+		    "max_db_size\n", pct);
+	else if (pct >= HEALTH_WARN)
+		snprintf(text, sizeof(text), "warning: database at %d%% of "
+		    "max_db_size\n", pct);
+	else
+		snprintf(text, sizeof(text), "ok\n");
+	ok = ok && pct < HEALTH_FULL;
 	buf_str(out, ok ? "Status: 200 OK\r\n" :
 	    "Status: 503 Service Unavailable\r\n");
 	buf_str(out, "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Cache-Control: no-store\r\n\r\n");
-	buf_str(out, ok ? "ok\n" : "unavailable\n");
+	buf_str(out, text);
 	return ok ? 200 : 503;
+}
+
+/* The head of libfcgi's private stream state (FCGX_Stream_Data in its
+ * fcgiapp.c, unchanged since fcgi 2.0). Its buffer is where a report
+ * arrives and where a page that echoes one leaves, and FCGX_Finish_r
+ * frees it without wiping. */
+struct fcgi_stream_data {
+	unsigned char	*buff;		/* mBuff aligned to 8 */
+	int		 bufflen;
+	unsigned char	*mBuff;
+};
+
+static void
+stream_wipe(FCGX_Stream *s)
+{
+	struct fcgi_stream_data *d = s != NULL ? s->data : NULL;
+
+	/* Checks that the layout is the one we know before writing. */
+	if (d == NULL || d->buff == NULL || d->bufflen <= 0 ||
+	    d->buff < d->mBuff || d->buff - d->mBuff >= 8)
+		return;
+	sodium_memzero(d->buff, (size_t)d->bufflen);
+}
+
+/* Reads what the handler left of the body (a request refused before
+ * its body was read), so that the input buffer holds nothing needed
+ * when it is wiped. nginx caps the body; so does this loop. */
+static void
+drain_input(FCGX_Stream *in)
+{
+	char scratch[4096];
+	size_t total = 0;
+	int n;
+
+	while (total < 2 * MAX_BODY &&
+	    (n = FCGX_GetStr(scratch, (int)sizeof(scratch), in)) > 0)
+		total += (size_t)n;
+	sodium_memzero(scratch, sizeof(scratch));
+}
+
+/* After the response is sent, nothing of the request or the page is
+ * left in libfcgi's buffers when they are freed. */
+static void
+wipe_streams(FCGX_Request *fr)
+{
+	FCGX_FFlush(fr->out);
+	stream_wipe(fr->out);
+	drain_input(fr->in);
+	stream_wipe(fr->in);
 }
 
 static void
@@ -220,6 +322,7 @@ handle(struct ctx *c, FCGX_Request *fr)
 	else
 		FCGX_PutStr(out.p, (int)out.len, fr->out);
 	buf_free(&out);
+	wipe_streams(fr);
 	/* One line, no client data: the status and which route. */
 	if (status >= 500 || out.failed)
 		fprintf(stderr, "tipline-fcgi[%ld]: %d %s\n", (long)getpid(),
@@ -248,6 +351,19 @@ worker(struct ctx *c, int lfd)
 		return 1;
 	}
 	store_cache_kib(c->store, 256);	/* keeps a worker under 4 MiB */
+	if (store_limit_size(c->store, c->cfg->max_db_size) != 0) {
+		fprintf(stderr, "tipline-fcgi: error: %s: cannot set "
+		    "max_db_size: %s\n", c->cfg->database,
+		    store_errmsg(c->store));
+		store_close(c->store);
+		return 1;
+	}
+	if (c->cfg->envelope_version == 2 &&
+	    (c->epoch = seal_epoch_new()) == NULL) {
+		fprintf(stderr, "tipline-fcgi: error: out of memory\n");
+		store_close(c->store);
+		return 1;
+	}
 	FCGX_Init();
 	FCGX_InitRequest(&fr, lfd, FCGI_FAIL_ACCEPT_ON_INTR);
 	while (!stop) {
@@ -263,27 +379,121 @@ worker(struct ctx *c, int lfd)
 		FCGX_Finish_r(&fr);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
+	seal_epoch_free(c->epoch);
 	store_close(c->store);
 	return 0;
 }
 
+/* The workers, the writer, and worker i's socketpair to the writer
+ * (sv[i][0] the worker's end, sv[i][1] the writer's), made once and kept
+ * by the parent, so that a restarted worker or writer gets the same. */
 struct pool {
-	int	n;
-	pid_t	pid[MAX_WORKERS];
-	time_t	started[MAX_WORKERS];
+	int			 n;
+	pid_t			 pid[MAX_WORKERS];
+	time_t			 started[MAX_WORKERS];
+	int			 sv[MAX_WORKERS][2];
+	pid_t			 writer;
+	time_t			 writer_started;
+	volatile uint32_t	*gen;	/* shared; bumped when the writer dies */
 };
+
+/* How long a worker waits for the writer: the writer's own wait for the
+ * lock, plus its fsync on a slow disk. */
+#define WRITER_MARGIN_MS	5000
 
 static void
 spawn(struct pool *p, int i, struct ctx *c, int lfd)
 {
+	static struct writer w;
 	pid_t pid = fork();
+	int j;
 
-	if (pid == 0)
+	if (pid == 0) {
+		for (j = 0; j < p->n; j++) {
+			close(p->sv[j][1]);
+			if (j != i)
+				close(p->sv[j][0]);
+		}
+		writer_init(&w, p->sv[i][0], c->cfg->busy_timeout_ms +
+		    WRITER_MARGIN_MS, p->gen);
+		c->writer = &w;
 		_exit(worker(c, lfd));
+	}
 	if (pid < 0)
 		fprintf(stderr, "tipline-fcgi: fork: %s\n", strerror(errno));
 	p->pid[i] = pid > 0 ? pid : 0;
 	p->started[i] = time(NULL);
+}
+
+static int
+pool_init(struct pool *p, int n)
+{
+	void *gen;
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->n = n;
+	gen = mmap(NULL, sizeof(*p->gen), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (gen == MAP_FAILED) {
+		fprintf(stderr, "tipline-fcgi: error: mmap: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	p->gen = gen;
+	for (i = 0; i < n; i++)
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, p->sv[i]) != 0) {
+			fprintf(stderr, "tipline-fcgi: error: socketpair: %s\n",
+			    strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+/* The writer: the only connection that writes reports. */
+static int
+writer_main(struct pool *p, struct ctx *c, int lfd)
+{
+	int fds[MAX_WORKERS], i, rv;
+	struct store *st;
+	char err[512];
+
+	prctl(PR_SET_NAME, "tipline-writer", 0, 0, 0);	/* for ps and tests */
+	set_signals();
+	signal(SIGHUP, SIG_IGN);
+	close(lfd);
+	for (i = 0; i < p->n; i++) {
+		close(p->sv[i][0]);
+		fds[i] = p->sv[i][1];
+	}
+	if ((st = store_open(c->cfg->database, c->cfg->busy_timeout_ms, 1,
+	    err, sizeof(err))) == NULL) {
+		fprintf(stderr, "tipline-fcgi: error: writer: %s\n", err);
+		return 1;
+	}
+	if (store_limit_size(st, c->cfg->max_db_size) != 0) {
+		fprintf(stderr, "tipline-fcgi: error: %s: cannot set "
+		    "max_db_size: %s\n", c->cfg->database, store_errmsg(st));
+		store_close(st);
+		return 1;
+	}
+	store_cache_kib(st, 256);
+	rv = writer_run(st, fds, p->n, &stop);
+	store_close(st);
+	return rv;
+}
+
+static void
+spawn_writer(struct pool *p, struct ctx *c, int lfd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(writer_main(p, c, lfd));
+	if (pid < 0)
+		fprintf(stderr, "tipline-fcgi: fork: %s\n", strerror(errno));
+	p->writer = pid > 0 ? pid : 0;
+	p->writer_started = time(NULL);
 }
 
 /* SIGHUP: reads the recipients file again. When it is valid, records
@@ -343,12 +553,24 @@ supervise(struct pool *p, struct ctx *c, int lfd)
 		for (i = 0; i < p->n; i++)
 			if (p->pid[i] == pid)
 				p->pid[i] = 0;
+		if (pid == p->writer) {
+			p->writer = 0;
+			/* Workers waiting for it answer 503 now. */
+			__atomic_add_fetch(p->gen, 1, __ATOMIC_SEQ_CST);
+		}
 		if (!stop)
-			fprintf(stderr, "tipline-fcgi: worker %ld %s %d; "
-			    "restarting it\n", (long)pid, WIFSIGNALED(st) ?
+			fprintf(stderr, "tipline-fcgi: %s %ld %s %d; "
+			    "restarting it\n", p->writer == 0 ? "writer" :
+			    "worker", (long)pid, WIFSIGNALED(st) ?
 			    "killed by signal" : "exited with status",
 			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 respawn:
+		if (p->writer == 0 && !stop) {
+			if (time(NULL) - p->writer_started < 1)
+				sleep(1);
+			if (!stop)
+				spawn_writer(p, c, lfd);
+		}
 		for (i = 0; i < p->n && !stop; i++) {
 			if (p->pid[i] != 0)
 				continue;
@@ -366,10 +588,10 @@ alarm_noop(int sig)
 	(void)sig;
 }
 
-/* Asks every worker to finish and waits; kills what is left after
- * DRAIN_SECONDS. */
+/* Asks each of pid[0..n-1] to finish and waits; kills what is left
+ * after DRAIN_SECONDS. */
 static void
-drain(struct pool *p)
+drain_pids(pid_t *pid, int n)
 {
 	struct sigaction sa;
 	int i, left;
@@ -377,27 +599,34 @@ drain(struct pool *p)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = alarm_noop;
 	sigaction(SIGALRM, &sa, NULL);
-	for (i = 0; i < p->n; i++)
-		if (p->pid[i] > 0)
-			kill(p->pid[i], SIGTERM);
+	for (i = 0; i < n; i++)
+		if (pid[i] > 0)
+			kill(pid[i], SIGTERM);
 	alarm(DRAIN_SECONDS);
 	for (;;) {
-		for (i = 0, left = 0; i < p->n; i++)
-			left += p->pid[i] > 0;
+		for (i = 0, left = 0; i < n; i++)
+			left += pid[i] > 0;
 		if (left == 0)
 			break;
 		if (waitpid(-1, NULL, 0) < 0 && errno == EINTR) {
-			for (i = 0; i < p->n; i++)
-				if (p->pid[i] > 0)
-					kill(p->pid[i], SIGKILL);
+			for (i = 0; i < n; i++)
+				if (pid[i] > 0)
+					kill(pid[i], SIGKILL);
 			continue;
 		}
-		for (i = 0; i < p->n; i++)
-			if (p->pid[i] > 0 && waitpid(p->pid[i], NULL,
-			    WNOHANG) != 0)
-				p->pid[i] = 0;
+		for (i = 0; i < n; i++)
+			if (pid[i] > 0 && waitpid(pid[i], NULL, WNOHANG) != 0)
+				pid[i] = 0;
 	}
 	alarm(0);
+}
+
+/* The workers first: the requests they hold still need the writer. */
+static void
+drain(struct pool *p)
+{
+	drain_pids(p->pid, p->n);
+	drain_pids(&p->writer, 1);
 }
 
 struct opts {
@@ -417,6 +646,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") ==
 		    0) {
 			usage(stdout);
+			exit(0);
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("tipline-fcgi %s\n", TIPLINE_VERSION);
 			exit(0);
 		} else if (strcmp(argv[i], "--check") == 0)
 			o->check = 1;
@@ -458,7 +690,8 @@ prepare(struct ctx *c, struct config *cfg, const struct opts *o)
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->now = now_seconds;
-	if (load_recipients(cfg->recipients, &c->rcpt) != 0)
+	if (load_recipients(cfg->recipients, &c->rcpt) != 0 ||
+	    load_profile(cfg, &c->prof) != 0)
 		return -1;
 	if (secret_load_or_create(cfg->secret, c->secret, err,
 	    sizeof(err)) != 0 || page_load(&c->tmpl, cfg->templates, err,
@@ -493,7 +726,12 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int lfd, i;
 
-	setrlimit(RLIMIT_CORE, &rl);	/* no core dumps of report text */
+	/* No core dumps of report text, and no reading of a worker's
+	 * memory by the service user's other processes (a core_pattern
+	 * pipe may ignore RLIMIT_CORE; PR_SET_DUMPABLE holds for it too).
+	 * root with CAP_SYS_PTRACE still can: test_memory.py does. */
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 	if (sodium_init() < 0) {
@@ -515,8 +753,9 @@ main(int argc, char **argv)
 	sa.sa_handler = on_hup;		/* no SA_RESTART: wake waitpid */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
-	memset(&p, 0, sizeof(p));
-	p.n = cfg.workers;
+	if (pool_init(&p, cfg.workers) != 0)
+		return 1;
+	spawn_writer(&p, &c, lfd);
 	for (i = 0; i < p.n; i++)
 		spawn(&p, i, &c, lfd);
 	supervise(&p, &c, lfd);

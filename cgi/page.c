@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ask.h"
 #include "fields.h"
 #include "keyfile.h"
 #include "page.h"
+#include "profile.h"
 #include "utf8.h"
 
 static const char *const page_files[PAGE_MAX] = {
@@ -19,14 +21,9 @@ static const char *const page_files[PAGE_MAX] = {
 };
 
 const char *const page_msgs[MSG_MAX] = {
-	[MSG_TITLE_FORM] = N_("Report trafficking in persons or migrant "
-	    "smuggling"),
-	[MSG_TITLE_RECEIVED] = N_("Report received"),
-	[MSG_TITLE_PRIVACY] = N_("How we protect your privacy"),
 	[MSG_ERROR_PREFIX] = N_("Error:"),
-	[MSG_PROBLEM] = N_("There is a problem"),
+	[MSG_PROBLEM] = N_("Your report has not been sent yet"),
 	[MSG_REQUIRED] = N_("(required)"),
-	[MSG_OPTIONAL] = N_("(optional)"),
 	[MSG_CHOOSE] = N_("Please choose"),
 	[MSG_FE_REQUIRED] = N_("Please describe what you saw or heard."),
 	[MSG_FE_TOO_LONG] = N_("This is too long. Please shorten it."),
@@ -67,6 +64,13 @@ const char *const page_msgs[MSG_MAX] = {
 	[MSG_UNEXPECTED] = N_("The form contained something we did not "
 	    "expect. Please check it and send it again."),
 	[MSG_LANGUAGE] = N_("Language"),
+	[MSG_ASK_HOW] = N_("You said we may contact you, but not how. Please "
+	    "add a phone number or e-mail address, or send the report without "
+	    "them."),
+	[MSG_ASK_KEEP] = N_("You said we should not contact you, but you gave "
+	    "contact details. Please change your answer or delete the details, "
+	    "or send the report as it is."),
+	[MSG_SEND_AS_IS] = N_("Send as it is"),
 };
 
 const char *
@@ -180,6 +184,14 @@ page_msgids(const struct templates *t,
 			r = template_msgids(t->text[i], fn, arg);
 	for (i = 0; r == 0 && i < MSG_MAX; i++)
 		r = call(page_msgs[i], fn, arg);
+	for (i = 0; r == 0 && i < EMERGENCY_MAX; i++)
+		r = call(emergency_labels[i], fn, arg);
+	for (i = 0; r == 0 && i < HELP_MAX; i++)
+		r = call(help_labels[i], fn, arg);
+	for (i = 0; r == 0 && i < SAY_MAX; i++)
+		r = call(help_says[i], fn, arg);
+	for (i = 0; r == 0 && i < UI_MAX; i++)
+		r = call(profile_ui[i], fn, arg);
 	for (i = 0; r == 0 && i < nfields; i++) {
 		if ((r = call(fields[i].group, fn, arg)) != 0 ||
 		    (r = call(fields[i].label, fn, arg)) != 0 ||
@@ -345,10 +357,14 @@ field_texts(struct buf *b, const struct catalog *cat, const struct field *f,
 	buf_str(b, f->name);
 	buf_str(b, "\">");
 	tr_escape(b, cat, f->label);
-	buf_str(b, f->required ? " <span class=\"req\">" :
-	    " <span class=\"opt\">");
-	tr_escape(b, cat, page_msgs[f->required ? MSG_REQUIRED : MSG_OPTIONAL]);
-	buf_str(b, "</span></label>\n");
+	/* Only the one required field is marked: "(optional)" beside
+	 * twenty fields made the form look longer than it is. */
+	if (f->required) {
+		buf_str(b, " <span class=\"req\">");
+		tr_escape(b, cat, page_msgs[MSG_REQUIRED]);
+		buf_str(b, "</span>");
+	}
+	buf_str(b, "</label>\n");
 	if (f->hint != NULL) {
 		buf_str(b, "<p class=\"hint\" id=\"h-");
 		buf_str(b, f->name);
@@ -440,21 +456,62 @@ field_control(struct buf *b, const struct catalog *cat,
 	}
 }
 
+/* A group opens when the form comes back with something in it, so the
+ * reporter sees what they typed and what needs a look. */
+static int
+group_open(const struct report *r, size_t first, const char *group)
+{
+	size_t i;
+
+	for (i = first; r != NULL && i < nfields &&
+	    strcmp(fields[i].group, group) == 0; i++)
+		if (r->err[i] != FE_NONE || (r->value[i] != NULL &&
+		    r->len[i] > 0))
+			return 1;
+	return 0;
+}
+
+/* The first group is always shown (it holds the description); the
+ * others are <details>, which work without script and are read by
+ * screen readers as a button that expands. */
+static void
+group_start(struct buf *b, const struct catalog *cat,
+    const struct report *r, size_t i)
+{
+	const char *group = fields[i].group;
+
+	if (i == 0) {
+		/* The page's heading says what this is; a visible legend
+		 * would push the description off a phone's first screen. */
+		buf_str(b, "<fieldset>\n<legend class=\"vh\">");
+		tr_escape(b, cat, group);
+		buf_str(b, "</legend>\n");
+		return;
+	}
+	buf_str(b, group_open(r, i, group) ? "<details class=\"group\" open>"
+	    "\n<summary>" : "<details class=\"group\">\n<summary>");
+	tr_escape(b, cat, group);
+	buf_str(b, "</summary>\n<fieldset>\n<legend class=\"vh\">");
+	tr_escape(b, cat, group);
+	buf_str(b, "</legend>\n");
+}
+
 void
 page_fields(struct buf *b, const struct catalog *cat, const struct report *r)
 {
 	const char *group = NULL;
 	enum field_err e;
 	size_t i;
+	int in_details = 0;
 
 	for (i = 0; i < nfields; i++) {
 		if (group == NULL || strcmp(group, fields[i].group) != 0) {
 			if (group != NULL)
-				buf_str(b, "</fieldset>\n");
+				buf_str(b, in_details ? "</fieldset>\n"
+				    "</details>\n" : "</fieldset>\n");
 			group = fields[i].group;
-			buf_str(b, "<fieldset>\n<legend>");
-			tr_escape(b, cat, group);
-			buf_str(b, "</legend>\n");
+			in_details = i > 0;
+			group_start(b, cat, r, i);
 		}
 		e = r ? r->err[i] : FE_NONE;
 		buf_str(b, e != FE_NONE ? "<div class=\"field field-error\">\n" :
@@ -466,18 +523,35 @@ page_fields(struct buf *b, const struct catalog *cat, const struct report *r)
 		buf_str(b, "</div>\n");
 	}
 	if (group != NULL)
-		buf_str(b, "</fieldset>\n");
+		buf_str(b, in_details ? "</fieldset>\n</details>\n" :
+		    "</fieldset>\n");
 }
 
 /* The pattern of the UK government's design system: a summary at the
  * top that links to each field in error. */
+/* A question (lib/ask.h): it links to the contact field, and its
+ * button sends the form as it is. The button sits outside the <form>
+ * (the summary comes first on the page) and names it with form=. */
+static void
+summary_question(struct buf *b, const struct catalog *cat, int ask)
+{
+	buf_str(b, "<li><a href=\"#f-contact\">");
+	tr_escape(b, cat, page_msgs[ask == ASK_CONTACT_HOW ? MSG_ASK_HOW :
+	    MSG_ASK_KEEP]);
+	buf_str(b, "</a><br><button type=\"submit\" form=\"report\" "
+	    "class=\"secondary\" name=\"" FORM_CONFIRM "\" value=\""
+	    ASK_CONFIRM_CONTACT "\">");
+	tr_escape(b, cat, page_msgs[MSG_SEND_AS_IS]);
+	buf_str(b, "</button></li>\n");
+}
+
 void
 page_error_summary(struct buf *b, const struct catalog *cat,
-    const struct report *r, const char *general)
+    const struct report *r, const char *general, int ask)
 {
 	size_t i;
 
-	if (general == NULL && (r == NULL || r->nerr == 0))
+	if (general == NULL && ask == ASK_NONE && (r == NULL || r->nerr == 0))
 		return;
 	buf_str(b, "<div class=\"error-summary\" role=\"alert\" "
 	    "aria-labelledby=\"errors-title\" tabindex=\"-1\" id=\"errors\">\n"
@@ -489,6 +563,8 @@ page_error_summary(struct buf *b, const struct catalog *cat,
 		tr_escape(b, cat, general);
 		buf_str(b, "</li>\n");
 	}
+	if (ask != ASK_NONE)
+		summary_question(b, cat, ask);
 	for (i = 0; r != NULL && i < nfields; i++) {
 		if (r->err[i] == FE_NONE)
 			continue;
@@ -507,26 +583,37 @@ page_error_summary(struct buf *b, const struct catalog *cat,
 
 void
 page_lang_nav(struct buf *b, const struct catalog *cat, enum lang cur,
-    const char *here)
+    const char *here, const enum lang *langs, size_t n)
 {
-	int i;
+	const char *label = page_msg(cat, MSG_LANGUAGE);
+	size_t i;
 
-	buf_str(b, "<nav class=\"langs\" aria-label=\"");
-	tr_escape(b, cat, page_msgs[MSG_LANGUAGE]);
+	/* Closed, it is one line: a 360 px screen keeps the form in view
+	 * whatever the number of languages. "Language" in English too,
+	 * for someone who cannot read the page's language. */
+	buf_str(b, "<details class=\"langs\">\n<summary>");
+	html_escape(b, label, strlen(label));
+	if (strcmp(label, "Language") != 0)
+		buf_str(b, " \xc2\xb7 <span lang=\"en\">Language</span>");
+	buf_str(b, ": ");
+	buf_str(b, lang_name(cur));
+	buf_str(b, "</summary>\n<nav aria-label=\"");
+	html_escape(b, label, strlen(label));
 	buf_str(b, "\">\n<ul>\n");
-	for (i = 0; i < LANG_MAX; i++) {
+	for (i = 0; i < n; i++) {
 		buf_str(b, "<li><a href=\"");
 		html_escape(b, here, strlen(here));
 		buf_str(b, "lang=");
-		buf_str(b, lang_code((enum lang)i));
+		buf_str(b, lang_code(langs[i]));
 		buf_str(b, "\" hreflang=\"");
-		buf_str(b, lang_code((enum lang)i));
+		buf_str(b, lang_code(langs[i]));
 		buf_str(b, "\" lang=\"");
-		buf_str(b, lang_code((enum lang)i));
-		buf_str(b, (enum lang)i == cur ? "\" aria-current=\"true\">" :
+		buf_str(b, lang_code(langs[i]));
+		buf_str(b, lang_rtl(langs[i]) ? "\" dir=\"rtl" : "");
+		buf_str(b, langs[i] == cur ? "\" aria-current=\"true\">" :
 		    "\">");
-		buf_str(b, lang_name((enum lang)i));
+		buf_str(b, lang_name(langs[i]));
 		buf_str(b, "</a></li>\n");
 	}
-	buf_str(b, "</ul>\n</nav>\n");
+	buf_str(b, "</ul>\n</nav>\n</details>\n");
 }

@@ -38,22 +38,23 @@ struct templates {
 /* The texts the program itself puts on pages (titles, error pages,
  * messages beside fields), as msgids; page_msg gives the translation. */
 enum msg {
-	MSG_TITLE_FORM, MSG_TITLE_RECEIVED, MSG_TITLE_PRIVACY,
-	MSG_ERROR_PREFIX, MSG_PROBLEM, MSG_REQUIRED, MSG_OPTIONAL, MSG_CHOOSE,
+	MSG_ERROR_PREFIX, MSG_PROBLEM, MSG_REQUIRED, MSG_CHOOSE,
 	MSG_FE_REQUIRED, MSG_FE_TOO_LONG, MSG_FE_CHOICE, MSG_FE_CHARS,
 	MSG_NOT_FOUND_H, MSG_NOT_FOUND, MSG_NO_SUCH_REF,
 	MSG_NOT_ALLOWED_H, MSG_READ_ONLY, MSG_USE_FORM,
 	MSG_NOT_RECEIVED_H, MSG_BAD_TYPE, MSG_NO_LENGTH, MSG_TOO_LARGE,
 	MSG_INCOMPLETE, MSG_TRY_LATER, MSG_OUR_ERROR, MSG_NOT_STORED,
 	MSG_UNREADABLE, MSG_TOKEN_FRESH, MSG_TOKEN_EXPIRED, MSG_TOKEN_BAD,
-	MSG_UNEXPECTED, MSG_LANGUAGE,
+	MSG_UNEXPECTED, MSG_LANGUAGE, MSG_ASK_HOW, MSG_ASK_KEEP,
+	MSG_SEND_AS_IS,
 	MSG_MAX
 };
 
 extern const char *const page_msgs[MSG_MAX];
 
 /* Loads html/{layout,form,received,error,privacy}.html and the
- * translations html/locale/{de,fr,it,en}.mo from dir, then checks with
+ * translations html/locale/LANG.mo of every language in lib/lang.c from
+ * dir, then checks with
  * page_check that every text has a translation in every language. */
 int	page_load(struct templates *, const char *dir, char *err,
 	    size_t errlen);
@@ -77,16 +78,20 @@ void	page_render(struct buf *, const struct catalog *, const char *tmpl,
 /* HTML-escapes s[0..n); invalid UTF-8 becomes U+FFFD. */
 void	html_escape(struct buf *, const char *s, size_t n);
 /* The form's fieldsets, filled from r (NULL for an empty form), with a
- * message beside each field in error. */
+ * message beside each field in error. Every group but the first is a
+ * <details>, closed unless a field in it holds a value or an error:
+ * a closed group's fields are still sent, so nothing typed is lost. */
 void	page_fields(struct buf *, const struct catalog *,
 	    const struct report *r);
-/* The error summary (empty when r has no error and general is NULL);
- * general is a page_msgs entry. */
+/* The error summary (empty when r has no error, general is NULL and
+ * ask is 0); general is a page_msgs entry; ask (enum ask, lib/ask.h)
+ * adds a question with a "Send as it is" button. */
 void	page_error_summary(struct buf *, const struct catalog *,
-	    const struct report *r, const char *general);
-/* The language links: each to here + "lang=xx", here being a path and
- * query prefix such as "/?" or "/received?ref=TL-...&". */
+	    const struct report *r, const char *general, int ask);
+/* The language links, in a <details> that works without script: each
+ * to here + "lang=xx", here being a path and query prefix such as "/?"
+ * or "/received?ref=TL-...&"; only the n languages in langs. */
 void	page_lang_nav(struct buf *, const struct catalog *, enum lang cur,
-	    const char *here);
+	    const char *here, const enum lang *langs, size_t n);
 
 #endif

@@ -1,11 +1,14 @@
 /*
  * Routing and the report intake. The order in handle_submit is the
  * promise: a reporter is sent to "received" only after store_insert
- * returned, that is after the COMMIT; any failure before answers 503.
+ * (or the writer, cgi/writer.h) answered, that is after the COMMIT; any
+ * failure before answers 503.
  * Nothing here reads the client's address, User-Agent, cookies or
  * Referer; nginx does not even pass them (nginx/tipline-local.conf.in).
  * Every page is in the reader's language: an explicit choice (?lang=,
- * or the form's hidden "lang" field), else Accept-Language, else German.
+ * or the form's hidden "lang" field), else Accept-Language, else English
+ * for a browser that asks only for languages we lack, else the profile's
+ * first language; only the languages the profile offers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,10 +16,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
+#include "ask.h"
 #include "record.h"
 #include "serve.h"
-
-#define MAX_PAGE (1024 * 1024)
+#include "site.h"
+#include "writer.h"
 
 static const char *const common_headers =
     "Content-Type: text/html; charset=utf-8\r\n"
@@ -88,6 +94,35 @@ view_set(struct ctx *c, struct view *v, enum lang l, int chosen)
 	v->cat = &c->tmpl.cat[l];
 }
 
+/* A language the profile offers, by its exact code; -1 if none. */
+static int
+offered(const struct ctx *c, const char *s, size_t n)
+{
+	int l = lang_from_code(s, n);
+
+	return l >= 0 && profile_offers(&c->prof, (enum lang)l) ? l : -1;
+}
+
+/* Accept-Language among the offered languages. A browser that names
+ * only others gets English when it is offered: a Romanian phone read
+ * German before, which its owner is less likely to read than English. */
+static int
+negotiate(const struct ctx *c, const char *al)
+{
+	const struct profile *p = &c->prof;
+	unsigned mask = 0;
+	size_t i;
+	int l;
+
+	for (i = 0; i < p->nlangs; i++)
+		mask |= 1u << p->langs[i];
+	if ((l = lang_negotiate_in(al, strlen(al), mask, p->langs[0])) >= 0)
+		return l;
+	if (strspn(al, " \t") != strlen(al) && profile_offers(p, LANG_EN))
+		return LANG_EN;
+	return p->langs[0];
+}
+
 /* ?lang=, else Accept-Language, else the default. An unknown ?lang=
  * value is not an error: the page is simply in another language. */
 static void
@@ -100,33 +135,42 @@ view_init(struct ctx *c, struct view *v, const struct req *rq)
 	memset(v, 0, sizeof(*v));
 	snprintf(v->here, sizeof(v->here), "/?");
 	if ((s = query_param(rq->query, "lang", &n)) != NULL &&
-	    (l = lang_from_code(s, n)) >= 0)
+	    (l = offered(c, s, n)) >= 0)
 		view_set(c, v, (enum lang)l, 1);
-	else if (al != NULL && (l = lang_negotiate(al, strlen(al))) >= 0)
-		view_set(c, v, (enum lang)l, 0);
+	else if (al != NULL)
+		view_set(c, v, (enum lang)negotiate(c, al), 0);
 	else
-		view_set(c, v, LANG_DEFAULT, 0);
+		view_set(c, v, c->prof.langs[0], 0);
 }
 
 /* Wraps content in the layout and writes headers and body to out. */
+/* A template with the profile's variables (cgi/site.h) besides v. */
+static void
+render(struct ctx *c, const struct view *vw, struct buf *b, enum page_id id,
+    const struct var *v, size_t n)
+{
+	site_render(b, &c->prof, vw->cat, vw->lang, c->tmpl.text[id], v, n);
+}
+
+/* Every page's title is the site's name only: the browser's history
+ * must not say that a report was made (design: promise 3). */
 static int
 respond(struct ctx *c, const struct view *vw, struct buf *out, int status,
-    const char *title, const char *content, const char *extra_headers)
+    const char *content, const char *extra_headers)
 {
 	struct buf body, nav;
 	char line[64];
 
 	buf_init(&body, MAX_PAGE);
 	buf_init(&nav, MAX_PAGE);
-	page_lang_nav(&nav, vw->cat, vw->lang, vw->here);
+	page_lang_nav(&nav, vw->cat, vw->lang, vw->here, c->prof.langs,
+	    c->prof.nlangs);
 	{
 		const struct var v[] = {
-			{ "lang", lang_code(vw->lang), VAR_TEXT },
-			{ "title", title, VAR_TEXT },
 			{ "languages", nav.p, VAR_HTML },
 			{ "content", content, VAR_HTML },
 		};
-		page_render(&body, vw->cat, c->tmpl.text[PAGE_LAYOUT], v, 4);
+		render(c, vw, &body, PAGE_LAYOUT, v, 2);
 	}
 	if (body.failed || nav.failed) {
 		buf_free(&body);
@@ -169,8 +213,8 @@ error_page(struct ctx *c, const struct view *vw, struct buf *out,
 	int rv;
 
 	buf_init(&content, MAX_PAGE);
-	page_render(&content, vw->cat, c->tmpl.text[PAGE_ERROR], v, 3);
-	rv = respond(c, vw, out, status, h, content.failed ? NULL : content.p,
+	render(c, vw, &content, PAGE_ERROR, v, 3);
+	rv = respond(c, vw, out, status, content.failed ? NULL : content.p,
 	    extra_headers);
 	buf_free(&content);
 	return rv;
@@ -179,11 +223,11 @@ error_page(struct ctx *c, const struct view *vw, struct buf *out,
 /* The form, empty (r NULL) or as the reporter sent it, with errors and
  * a general message (a page_msgs entry) at the top. */
 static int
-form_page(struct ctx *c, const struct view *vw, struct buf *out,
-    int status, const struct report *r, const char *general,
+form_page_ask(struct ctx *c, const struct view *vw, struct buf *out,
+    int status, const struct report *r, const char *general, int ask,
     const char *token, const char *extra_headers)
 {
-	struct buf fieldsb, summary, content, title;
+	struct buf fieldsb, summary, content;
 	char fresh[TOKEN_CHARS + 1];
 	int rv;
 
@@ -194,9 +238,8 @@ form_page(struct ctx *c, const struct view *vw, struct buf *out,
 	buf_init(&fieldsb, MAX_PAGE);
 	buf_init(&summary, MAX_PAGE);
 	buf_init(&content, MAX_PAGE);
-	buf_init(&title, MAX_PAGE);
 	page_fields(&fieldsb, vw->cat, r);
-	page_error_summary(&summary, vw->cat, r, general);
+	page_error_summary(&summary, vw->cat, r, general, ask);
 	{
 		const struct var v[] = {
 			{ "errors", summary.p, VAR_HTML },
@@ -204,22 +247,23 @@ form_page(struct ctx *c, const struct view *vw, struct buf *out,
 			{ "token", token, VAR_TEXT },
 			{ "lang", lang_code(vw->lang), VAR_TEXT },
 		};
-		page_render(&content, vw->cat, c->tmpl.text[PAGE_FORM], v, 4);
+		render(c, vw, &content, PAGE_FORM, v, 4);
 	}
-	/* A title that starts with "Error:" tells a screen reader at once
-	 * that the form came back. */
-	if (status != 200) {
-		buf_str(&title, page_msg(vw->cat, MSG_ERROR_PREFIX));
-		buf_str(&title, " ");
-	}
-	buf_str(&title, page_msg(vw->cat, MSG_TITLE_FORM));
-	rv = respond(c, vw, out, status, title.p, content.failed ? NULL :
-	    content.p, extra_headers);
+	rv = respond(c, vw, out, status, content.failed ? NULL : content.p,
+	    extra_headers);
 	buf_free(&fieldsb);
 	buf_free(&summary);
 	buf_free(&content);
-	buf_free(&title);
 	return rv;
+}
+
+static int
+form_page(struct ctx *c, const struct view *vw, struct buf *out,
+    int status, const struct report *r, const char *general,
+    const char *token, const char *extra_headers)
+{
+	return form_page_ask(c, vw, out, status, r, general, ASK_NONE, token,
+	    extra_headers);
 }
 
 /* 303 to the received page; its language goes along when the reporter
@@ -261,11 +305,10 @@ received_page(struct ctx *c, struct view *vw, const struct req *rq,
 			{ "ref", ref, VAR_TEXT },
 			{ "lang", lang_code(vw->lang), VAR_TEXT },
 		};
-		page_render(&content, vw->cat, c->tmpl.text[PAGE_RECEIVED], v,
-		    2);
+		render(c, vw, &content, PAGE_RECEIVED, v, 2);
 	}
-	rv = respond(c, vw, out, 200, page_msg(vw->cat, MSG_TITLE_RECEIVED),
-	    content.failed ? NULL : content.p, NULL);
+	rv = respond(c, vw, out, 200, content.failed ? NULL : content.p,
+	    NULL);
 	buf_free(&content);
 	return rv;
 }
@@ -279,9 +322,9 @@ privacy_page(struct ctx *c, struct view *vw, struct buf *out)
 
 	snprintf(vw->here, sizeof(vw->here), "/privacy?");
 	buf_init(&content, MAX_PAGE);
-	page_render(&content, vw->cat, c->tmpl.text[PAGE_PRIVACY], v, 1);
-	rv = respond(c, vw, out, 200, page_msg(vw->cat, MSG_TITLE_PRIVACY),
-	    content.failed ? NULL : content.p, NULL);
+	render(c, vw, &content, PAGE_PRIVACY, v, 1);
+	rv = respond(c, vw, out, 200, content.failed ? NULL : content.p,
+	    NULL);
 	buf_free(&content);
 	return rv;
 }
@@ -307,19 +350,28 @@ static enum store_res
 seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
     char ref[REF_LEN + 1])
 {
-	char day[11], dup[REF_LEN + 1];
+	char day[11], expires[11], dup[REF_LEN + 1];
 	unsigned char *env;
 	size_t envlen;
 	enum store_res res = STORE_ERR;
 	int tries;
 
 	day_utc((time_t)c->now(), day);
+	/* The token was issued before now, so it expires by this day. */
+	day_utc((time_t)(c->now() + (uint64_t)c->cfg->token_max_age),
+	    expires);
 	for (tries = 0; tries < 5; tries++) {
 		ref_make(ref);
-		if (envelope_seal(&c->rcpt, ref, (const unsigned char *)rec,
-		    strlen(rec), &env, &envlen) != 0)
+		if ((c->epoch != NULL ? envelope_seal_epoch(c->epoch,
+		    &c->rcpt, ref, (const unsigned char *)rec, strlen(rec),
+		    &env, &envlen) : envelope_seal(&c->rcpt, ref,
+		    (const unsigned char *)rec, strlen(rec), &env,
+		    &envlen)) != 0)
 			return STORE_ERR;
-		res = store_insert(c->store, nonce, ref, day, env, envlen, dup);
+		res = c->writer != NULL ? writer_insert(c->writer, nonce,
+		    ref, day, expires, env, envlen, dup) :
+		    store_insert(c->store, nonce, ref, day, expires, env,
+		    envlen, dup);
 		free(env);
 		if (res == STORE_DUP)
 			memcpy(ref, dup, sizeof(dup));
@@ -345,9 +397,12 @@ accept_report(struct ctx *c, const struct view *vw, struct buf *out,
 	record_free_string(rec);
 	if (res == STORE_OK || res == STORE_DUP)
 		return redirect_received(vw, out, ref);
+	if (res == STORE_USED)	/* its report was purged: a replay */
+		return form_page(c, vw, out, 400, r, page_msgs[MSG_TOKEN_BAD],
+		    NULL, NULL);
 	fprintf(stderr, "tipline-fcgi: report not stored: %s\n",
 	    res == STORE_BUSY ? "database busy" : res == STORE_FULL ?
-	    "disk full" : store_errmsg(c->store));
+	    "database at max_db_size, or disk full" : store_errmsg(c->store));
 	/* The same token again: its nonce was not stored (the transaction
 	 * rolled back), so sending again works and still makes one report. */
 	return form_page(c, vw, out, 503, r, page_msgs[MSG_NOT_STORED],
@@ -363,15 +418,17 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 	struct form f;
 	enum token_err te = TOKEN_E_FORMAT;
 	const char *general;
-	int rv, l;
+	int rv, l, ask;
 
 	if (form_parse(body, len, &f) != FORM_OK)
 		return form_page(c, vw, out, 400, NULL,
 		    page_msgs[MSG_UNREADABLE], NULL, NULL);
 	form_check(&f, &r);
-	if (r.lang != NULL && (l = lang_from_code(r.lang, strlen(r.lang))) >= 0)
+	/* form_check dropped a lang or token that failed its checks, so
+	 * strlen() is their whole length here. */
+	if (r.lang != NULL && (l = offered(c, r.lang, strlen(r.lang))) >= 0)
 		view_set(c, vw, (enum lang)l, 1);
-	if (r.honeypot != NULL && r.honeypot[0] != '\0') {
+	if (r.bot) {
 		/* A bot: it gets what looks like success, and no row. */
 		char ref[REF_LEN + 1];
 
@@ -389,6 +446,11 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 	if (general != NULL || r.nerr > 0)
 		rv = form_page(c, vw, out, 400, &r, general, te == TOKEN_OK ?
 		    r.token : NULL, NULL);
+	else if ((ask = ask_report(&r)) != ASK_NONE)
+		/* A question, not an error: the same token, so that the
+		 * answer can be sent at once. */
+		rv = form_page_ask(c, vw, out, 200, &r, NULL, ask, r.token,
+		    NULL);
 	else
 		rv = accept_report(c, vw, out, &r, nonce);
 	form_free(&f);
@@ -467,6 +529,7 @@ handle_submit(struct ctx *c, struct view *vw, const struct req *rq,
 		    MSG_INCOMPLETE, NULL);
 	else
 		rv = handle_form(c, vw, out, body, (size_t)len);
+	sodium_memzero(body, (size_t)len + 1);	/* the report, in clear */
 	free(body);
 	return rv;
 }

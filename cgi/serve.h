@@ -12,15 +12,21 @@
 #include "config.h"
 #include "envelope.h"
 #include "page.h"
+#include "profile.h"
 #include "store.h"
 #include "token.h"
 
 struct ctx {
 	const struct config	*cfg;
 	struct templates	 tmpl;
+	struct profile		 prof;		/* the deployment profile */
 	struct recipients	 rcpt;
 	unsigned char		 secret[TOKEN_KEY];
 	struct store		*store;
+	/* Group commit (cgi/writer.h); NULL: store_insert on store. */
+	struct writer		*writer;
+	/* Envelope v2's epoch (lib/envelope.h); NULL: v1. */
+	struct seal_epoch	*epoch;
 	uint64_t		 (*now)(void);	/* seconds; tests replace it */
 };
 

@@ -167,15 +167,22 @@ static const char *const stat_names[5] = {
 	"status", "type", "canton", "month", "week"
 };
 
-static void
-bump(json_t *obj, const char *key)
+/* Adds one to obj[key]; non-zero if jansson refused the key. */
+static int
+count_one(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
+	return json_object_set_new(obj, key, json_integer(v ?
+	    json_integer_value(v) + 1 : 1));
+}
+
+static void
+bump(json_t *obj, const char *key)
+{
 	/* A planted key that is not UTF-8 is counted as "?". */
-	if (json_object_set_new(obj, key, json_integer(v ?
-	    json_integer_value(v) + 1 : 1)) != 0 && strcmp(key, "?") != 0)
-		bump(obj, "?");
+	if (count_one(obj, key) != 0)
+		(void)count_one(obj, "?");
 }
 
 /* The number in s[0..n), or -1 if they are not all digits. */

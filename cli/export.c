@@ -105,8 +105,8 @@ on_signal(int sig)
 		unlink(sig_unlink);
 	/* Dies of the same signal, with its exit status, once the
 	 * handler returns. */
-	signal(sig, SIG_DFL);
-	raise(sig);
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
 }
 
 static void

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "fields.h"
 #include "util.h"
+#include "version.h"
 
 #define FILTERS "[--status S] [--since DAY] [--until DAY] [--type T] " \
 	"[--canton C] [--search TEXT]"
@@ -152,7 +153,8 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: tipline COMMAND [OPTIONS]\n\ncommands:\n");
+	fprintf(f, "usage: tipline COMMAND [OPTIONS]\n       tipline --version\n"
+	    "\ncommands:\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\nCommon options: --db FILE (or TIPLINE_DB), --key FILE "
@@ -283,6 +285,10 @@ main(int argc, char **argv)
 			return argc < 3 ? 0 : EXIT_USAGE;
 		}
 		return cmd_usage(c, stdout, 0);
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tipline %s\n", TIPLINE_VERSION);
+		return 0;
 	}
 	if ((c = find_cmd(argv[1])) == NULL) {
 		fprintf(stderr, "tipline: error: unknown command '%s'\n",

@@ -21,13 +21,18 @@ CREATE INDEX reports_day ON reports (day);
 
 -- The nonce of each form token that made a report, stored in the same
 -- transaction as the report: a replayed POST finds it and makes no
--- second report. Deleted with its report.
+-- second report. Kept when the report is purged (report_id becomes
+-- NULL) until the day after the token's last valid day, then deleted.
 CREATE TABLE used_tokens (
 	nonce	  BLOB PRIMARY KEY CHECK (length(nonce) = 16),
-	report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE
+	report_id INTEGER REFERENCES reports (id) ON DELETE SET NULL,
+	-- the last day (UTC) on which the token can still be valid
+	expires	  TEXT NOT NULL
+		  CHECK (expires GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')
 ) WITHOUT ROWID;
 
 CREATE INDEX used_tokens_report ON used_tokens (report_id);
+CREATE INDEX used_tokens_expires ON used_tokens (expires);
 
 -- Every status change: the day (UTC), the new status, and an optional
 -- note sealed to the recipients like a report (envelope v1, associated

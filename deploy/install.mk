@@ -39,6 +39,8 @@ install: all
 	install -m 755 $(BUILD)/tipline-fcgi $(DESTDIR)$(SBINDIR)/tipline-fcgi
 	install -m 644 html/*.html $(DESTDIR)$(DATADIR)/html/
 	install -m 644 html/static/* $(DESTDIR)$(DATADIR)/html/static/
+	install -d $(DESTDIR)$(DATADIR)/html/profiles
+	install -m 644 html/profiles/*.profile $(DESTDIR)$(DATADIR)/html/profiles/
 	install -m 644 db/schema.sql $(DESTDIR)$(DATADIR)/db/
 	$(if $(wildcard db/migrations/*.sql),install -d \
 	    $(DESTDIR)$(DATADIR)/db/migrations && install -m 644 \

@@ -15,6 +15,17 @@
 #define MAX_FIELD_NAME		32	/* bytes of a decoded field name */
 #define MAX_FIELD_BYTES		(4 * 10000) /* decoded bytes of one value */
 #define MAX_QUERY		1024	/* bytes of a query string we look at */
+#define MAX_LANG_CODE		8	/* bytes of the form's hidden "lang" */
+
+/* Pages. A page that shows the form again echoes every value sent,
+ * HTML-escaped: at most MAX_ESCAPE bytes out per byte in ("&quot;"),
+ * and the values together are at most MAX_BODY bytes (decoding never
+ * grows). Everything else on a page (templates, translations, labels,
+ * markup) stays under MAX_PAGE_FIXED; tests/unit/t_i18n.c renders the
+ * worst case in every language and checks that both hold. */
+#define MAX_ESCAPE		6
+#define MAX_PAGE_FIXED		(512 * 1024)
+#define MAX_PAGE		(MAX_ESCAPE * MAX_BODY + MAX_PAGE_FIXED)
 
 /* Envelopes and records. */
 #define MAX_RECIPIENTS		16

@@ -26,19 +26,49 @@ config_defaults(struct config *c)
 	    "/var/lib/tipline/server.secret");
 	snprintf(c->templates, sizeof(c->templates), "%s/html",
 	    TIPLINE_DATADIR);
-	c->workers = 2;
+	c->workers = 8;	/* group commit: a batch is one row per worker */
 	c->token_min_age = 3;
 	c->token_max_age = 24 * 3600;
 	c->busy_timeout_ms = 5000;
+	c->max_db_size = 1LL << 30;	/* 1G */
+	c->envelope_version = 2;
 }
 
 struct key {
 	const char	*name;
 	char		*path;		/* a path value, or */
 	long		*num;		/* a long value, or */
-	int		*inum;		/* an int value */
-	long		 min, max;
+	int		*inum;		/* an int value, or */
+	long long	*size;		/* a size: a number, K, M, G or T */
+	long		 min, max;	/* for a size: in MiB */
 };
+
+/* "1G", "512M", "1048576": bytes; -1 if malformed or not within
+ * [min, max] MiB. Suffixes are powers of 1024. */
+static long long
+parse_size(const char *v, long min, long max)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	long long x, mult = 1;
+	char *end;
+	int i;
+
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || x < 0)
+		return -1;
+	if (*end != '\0') {
+		if ((u = strchr(units, *end)) == NULL || end[1] != '\0')
+			return -1;
+		for (i = 0; i <= u - units; i++)
+			mult *= 1024;
+	}
+	if (x > (1LL << 50) / mult || x * mult < (long long)min << 20 ||
+	    x * mult > (long long)max << 20)
+		return -1;
+	return x * mult;
+}
 
 static int
 set_value(const struct key *k, const char *v, char *err, size_t errlen)
@@ -53,6 +83,15 @@ set_value(const struct key *k, const char *v, char *err, size_t errlen)
 			return -1;
 		}
 		memcpy(k->path, v, strlen(v) + 1);
+		return 0;
+	}
+	if (k->size != NULL) {
+		if ((*k->size = parse_size(v, k->min, k->max)) < 0) {
+			snprintf(err, errlen, "'%s' must be a size from %ldM "
+			    "to %ldG, such as 1G or 512M", k->name, k->min,
+			    k->max >> 10);
+			return -1;
+		}
 		return 0;
 	}
 	errno = 0;
@@ -106,8 +145,8 @@ parse_line(char *line, const struct key *keys, char *err, size_t errlen)
 		if (strcmp(keys[i].name, k) == 0)
 			return set_value(&keys[i], v, err, errlen);
 	snprintf(err, errlen, "unknown key (known: database, recipients, "
-	    "secret, templates, workers, token_min_age, token_max_age, "
-	    "busy_timeout_ms)");
+	    "secret, templates, profile, workers, token_min_age, "
+	    "token_max_age, busy_timeout_ms, max_db_size, envelope_version)");
 	return -1;
 }
 
@@ -116,17 +155,23 @@ config_parse(const char *text, size_t n, struct config *c, char *err,
     size_t errlen)
 {
 	const struct key keys[] = {
-		{ "database", c->database, NULL, NULL, 0, 0 },
-		{ "recipients", c->recipients, NULL, NULL, 0, 0 },
-		{ "secret", c->secret, NULL, NULL, 0, 0 },
-		{ "templates", c->templates, NULL, NULL, 0, 0 },
-		{ "workers", NULL, NULL, &c->workers, 1, MAX_WORKERS },
-		{ "token_min_age", NULL, &c->token_min_age, NULL, 0, 3600 },
-		{ "token_max_age", NULL, &c->token_max_age, NULL, 60,
+		{ "database", c->database, NULL, NULL, NULL, 0, 0 },
+		{ "recipients", c->recipients, NULL, NULL, NULL, 0, 0 },
+		{ "secret", c->secret, NULL, NULL, NULL, 0, 0 },
+		{ "templates", c->templates, NULL, NULL, NULL, 0, 0 },
+		{ "profile", c->profile, NULL, NULL, NULL, 0, 0 },
+		{ "workers", NULL, NULL, &c->workers, NULL, 1, MAX_WORKERS },
+		{ "token_min_age", NULL, &c->token_min_age, NULL, NULL, 0,
+		  3600 },
+		{ "token_max_age", NULL, &c->token_max_age, NULL, NULL, 60,
 		  7 * 24 * 3600 },
-		{ "busy_timeout_ms", NULL, NULL, &c->busy_timeout_ms, 0,
+		{ "busy_timeout_ms", NULL, NULL, &c->busy_timeout_ms, NULL, 0,
 		  60000 },
-		{ NULL, NULL, NULL, NULL, 0, 0 }
+		{ "max_db_size", NULL, NULL, NULL, &c->max_db_size, 1,
+		  1024 * 1024 },
+		{ "envelope_version", NULL, NULL, &c->envelope_version, NULL,
+		  1, 2 },
+		{ NULL, NULL, NULL, NULL, NULL, 0, 0 }
 	};
 	char line[MAX_LINE + 1];
 	size_t pos = 0, lineno = 0, len;

@@ -15,10 +15,14 @@ struct config {
 	char	recipients[CONFIG_PATH_MAX];
 	char	secret[CONFIG_PATH_MAX];
 	char	templates[CONFIG_PATH_MAX];
+	/* The deployment profile; "" is templates/profiles/ch.profile. */
+	char	profile[CONFIG_PATH_MAX];
 	int	workers;
 	long	token_min_age;		/* seconds */
 	long	token_max_age;		/* seconds */
 	int	busy_timeout_ms;
+	long long max_db_size;		/* bytes */
+	int	envelope_version;	/* 2; 1 for old readers, and the bench */
 };
 
 void	config_defaults(struct config *);

@@ -1,12 +1,19 @@
 /*
- * Envelope v1 (docs/FORMATS.md): a fresh content key K encrypts the
- * padded record with XChaCha20-Poly1305-IETF; K is sealed with
- * crypto_box_seal to every recipient. The associated data binds the
- * ciphertext to its format version and to its row's reference, so a
- * ciphertext moved to another row no longer opens.
+ * Envelopes (docs/FORMATS.md section 3): a fresh content key K encrypts
+ * the padded record with XChaCha20-Poly1305-IETF. In v1, K is sealed
+ * with crypto_box_seal to every recipient: two X25519 operations per
+ * recipient and report. In v2, K is wrapped, per recipient, under a key
+ * derived from the X25519 secret that a short-lived "epoch" key pair
+ * shares with that recipient, the epoch's public key, the recipient's
+ * key and the row's reference: the X25519 work is done once per epoch
+ * (at most EPOCH_MS and EPOCH_USES reports), not once per report. The
+ * associated data binds the ciphertext to its format version and to its
+ * row's reference, so a ciphertext moved to another row no longer opens.
+ * Both versions open.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -22,6 +29,11 @@ _Static_assert(ENV_NONCE == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
     "nonce size");
 
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+_Static_assert(STANZA2_BYTES == KEY_ID_BYTES + CK_BYTES + TAG_BYTES,
+    "v2 stanza size");
+_Static_assert(SHARED_BYTES == crypto_scalarmult_BYTES, "shared size");
+_Static_assert(SHARED_BYTES >= crypto_generichash_KEYBYTES_MIN &&
+    SHARED_BYTES <= crypto_generichash_KEYBYTES_MAX, "shared as a key");
 
 void
 key_id(const unsigned char pk[PK_BYTES], unsigned char id[KEY_ID_BYTES])
@@ -29,9 +41,10 @@ key_id(const unsigned char pk[PK_BYTES], unsigned char id[KEY_ID_BYTES])
 	crypto_generichash(id, KEY_ID_BYTES, pk, PK_BYTES, NULL, 0);
 }
 
-/* Associated data: the 5 bytes "TLEV" 0x01, then the reference. */
+/* Associated data: the 5 bytes "TLEV" and the version, then the
+ * reference. */
 static size_t
-make_ad(unsigned char *ad, size_t cap, const char *ref)
+make_ad(unsigned char *ad, size_t cap, int version, const char *ref)
 {
 	size_t rl = strlen(ref);
 
@@ -40,7 +53,7 @@ make_ad(unsigned char *ad, size_t cap, const char *ref)
 	/* Bytes, not strings: no NUL is wanted after them.
 	 * NOLINTBEGIN(bugprone-not-null-terminated-result) */
 	memcpy(ad, ENV_MAGIC, 4);
-	ad[4] = ENV_VERSION;
+	ad[4] = (unsigned char)version;
 	memcpy(ad + 5, ref, rl);
 	/* NOLINTEND(bugprone-not-null-terminated-result) */
 	return 5 + rl;
@@ -69,7 +82,7 @@ envelope_seal(const struct recipients *rc, const char *ref,
 	int rv = -1;
 
 	if (rc->n == 0 || rc->n > MAX_RECIPIENTS || ptlen > MAX_RECORD ||
-	    (adlen = make_ad(ad, sizeof(ad), ref)) == 0)
+	    (adlen = make_ad(ad, sizeof(ad), ENV_VERSION, ref)) == 0)
 		return -1;
 	blk = bucket(ptlen);
 	total = ENV_HEADER + rc->n * STANZA_BYTES + ENV_NONCE + blk + TAG_BYTES;
@@ -110,6 +123,190 @@ out:
 	return rv;
 }
 
+/* The epoch's secrets, in one sodium_malloc'd block (guard pages, no
+ * swap) made once per worker and wiped at every rotation. */
+struct epoch_secret {
+	unsigned char	esk[SK_BYTES];
+	unsigned char	shared[MAX_RECIPIENTS][SHARED_BYTES];
+};
+
+struct seal_epoch {
+	struct epoch_secret	*s;
+	unsigned char		 epk[PK_BYTES];
+	/* The recipients the shared secrets were made for. */
+	unsigned char		 pk[MAX_RECIPIENTS][PK_BYTES];
+	size_t			 n;
+	long long		 started_ms;
+	unsigned		 uses;	/* 0: no epoch yet, or wiped */
+};
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct seal_epoch *
+seal_epoch_new(void)
+{
+	struct seal_epoch *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	if ((e->s = sodium_malloc(sizeof(*e->s))) == NULL) {
+		free(e);
+		return NULL;
+	}
+	sodium_memzero(e->s, sizeof(*e->s));
+	return e;
+}
+
+void
+seal_epoch_wipe(struct seal_epoch *e)
+{
+	sodium_memzero(e->s, sizeof(*e->s));
+	e->uses = 0;
+}
+
+void
+seal_epoch_free(struct seal_epoch *e)
+{
+	if (e == NULL)
+		return;
+	sodium_free(e->s);	/* wipes it */
+	free(e);
+}
+
+/* A new epoch key pair and its shared secret with every recipient; the
+ * old epoch's secrets are overwritten in place. */
+static int
+epoch_rotate(struct seal_epoch *e, const struct recipients *rc)
+{
+	size_t i;
+
+	seal_epoch_wipe(e);
+	crypto_box_keypair(e->epk, e->s->esk);
+	for (i = 0; i < rc->n; i++) {
+		/* Fails on a low-order public key (an all-zero result). */
+		if (crypto_scalarmult(e->s->shared[i], e->s->esk,
+		    rc->k[i].pk) != 0) {
+			seal_epoch_wipe(e);
+			return -1;
+		}
+		memcpy(e->pk[i], rc->k[i].pk, PK_BYTES);
+	}
+	e->n = rc->n;
+	e->started_ms = mono_ms();
+	e->uses = 0;
+	return 0;
+}
+
+static int
+epoch_current(struct seal_epoch *e, const struct recipients *rc)
+{
+	size_t i;
+	int same = e->uses > 0 && e->uses < EPOCH_USES && e->n == rc->n &&
+	    mono_ms() - e->started_ms < EPOCH_MS;
+
+	for (i = 0; same && i < rc->n; i++)
+		same = memcmp(e->pk[i], rc->k[i].pk, PK_BYTES) == 0;
+	if (!same && epoch_rotate(e, rc) != 0)
+		return -1;
+	e->uses++;
+	return 0;
+}
+
+/* The key that wraps K for one recipient:
+ * BLAKE2b-256(key = X25519 shared secret,
+ *             message = "TLEV" 0x02 | epoch pk | recipient pk | ref). */
+static void
+wrap_key(unsigned char wk[CK_BYTES], const unsigned char *shared,
+    const unsigned char epk[PK_BYTES], const unsigned char pk[PK_BYTES],
+    const char *ref)
+{
+	crypto_generichash_state st;
+	unsigned char head[5];
+
+	memcpy(head, ENV_MAGIC, 4);
+	head[4] = ENV_VERSION2;
+	crypto_generichash_init(&st, shared, SHARED_BYTES, CK_BYTES);
+	crypto_generichash_update(&st, head, sizeof(head));
+	crypto_generichash_update(&st, epk, PK_BYTES);
+	crypto_generichash_update(&st, pk, PK_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)ref,
+	    strlen(ref));
+	crypto_generichash_final(&st, wk, CK_BYTES);
+	sodium_memzero(&st, sizeof(st));
+}
+
+/* The stanzas of a v2 envelope at p: key id, then K wrapped with
+ * XChaCha20-Poly1305-IETF under wrap_key, with the envelope's nonce. */
+static void
+write_stanzas2(unsigned char *p, const struct seal_epoch *e,
+    const struct recipients *rc, const char *ref, const unsigned char *nonce,
+    const unsigned char ck[CK_BYTES])
+{
+	unsigned char wk[CK_BYTES];
+	size_t i;
+
+	for (i = 0; i < rc->n; i++, p += STANZA2_BYTES) {
+		memcpy(p, rc->k[i].id, KEY_ID_BYTES);
+		wrap_key(wk, e->s->shared[i], e->epk, rc->k[i].pk, ref);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(p + KEY_ID_BYTES,
+		    NULL, ck, CK_BYTES, NULL, 0, NULL, nonce, wk);
+	}
+	sodium_memzero(wk, sizeof(wk));
+}
+
+int
+envelope_seal_epoch(struct seal_epoch *e, const struct recipients *rc,
+    const char *ref, const unsigned char *pt, size_t ptlen,
+    unsigned char **out, size_t *outlen)
+{
+	unsigned char ck[CK_BYTES], ad[64], *env = NULL, *p, *nonce;
+	size_t adlen, blk, plen, total;
+	int rv = -1;
+
+	if (rc->n == 0 || rc->n > MAX_RECIPIENTS || ptlen > MAX_RECORD ||
+	    (adlen = make_ad(ad, sizeof(ad), ENV_VERSION2, ref)) == 0 ||
+	    epoch_current(e, rc) != 0)
+		return -1;
+	blk = bucket(ptlen);
+	total = ENV_HEADER + PK_BYTES + rc->n * STANZA2_BYTES + ENV_NONCE +
+	    blk + TAG_BYTES;
+	if ((env = malloc(total)) == NULL)
+		goto out;
+	memcpy(env, ENV_MAGIC, 4);
+	env[4] = ENV_VERSION2;
+	env[5] = (unsigned char)rc->n;
+	memcpy(env + ENV_HEADER, e->epk, PK_BYTES);
+	nonce = env + ENV_HEADER + PK_BYTES + rc->n * STANZA2_BYTES;
+	randombytes_buf(nonce, ENV_NONCE);
+	crypto_aead_xchacha20poly1305_ietf_keygen(ck);
+	write_stanzas2(env + ENV_HEADER + PK_BYTES, e, rc, ref, nonce, ck);
+	/* The record is padded in place, in the envelope's own buffer, and
+	 * encrypted there: no second copy of it to wipe. */
+	p = nonce + ENV_NONCE;
+	memcpy(p, pt, ptlen);
+	if (sodium_pad(&plen, p, ptlen, blk, blk) != 0 || plen != blk) {
+		sodium_memzero(p, blk);
+		goto out;
+	}
+	crypto_aead_xchacha20poly1305_ietf_encrypt(p, NULL, p, blk, ad, adlen,
+	    NULL, nonce, ck);
+	*out = env;
+	*outlen = total;
+	env = NULL;
+	rv = 0;
+out:
+	sodium_memzero(ck, sizeof(ck));
+	free(env);
+	return rv;
+}
+
 /* Finds this key's stanza and opens the content key from it. */
 static enum env_err
 open_key(const unsigned char *env, size_t nrec,
@@ -132,6 +329,38 @@ open_key(const unsigned char *env, size_t nrec,
 	return ENV_E_NOKEY;
 }
 
+/* The same for a v2 envelope: X25519 with the epoch's public key, the
+ * wrap key, then K unwrapped with the envelope's nonce. */
+static enum env_err
+open_key2(const unsigned char *env, size_t nrec, const char *ref,
+    const unsigned char *nonce, const unsigned char pk[PK_BYTES],
+    const unsigned char sk[SK_BYTES], unsigned char ck[CK_BYTES])
+{
+	unsigned char id[KEY_ID_BYTES], shared[SHARED_BYTES], wk[CK_BYTES];
+	const unsigned char *epk = env + ENV_HEADER;
+	const unsigned char *p = epk + PK_BYTES;
+	enum env_err e = ENV_E_NOKEY;
+	size_t i;
+
+	key_id(pk, id);
+	for (i = 0; i < nrec; i++, p += STANZA2_BYTES) {
+		if (sodium_memcmp(p, id, KEY_ID_BYTES) != 0)
+			continue;
+		e = ENV_E_AUTH;
+		if (crypto_scalarmult(shared, sk, epk) != 0)
+			break;
+		wrap_key(wk, shared, epk, pk, ref);
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(ck, NULL, NULL,
+		    p + KEY_ID_BYTES, CK_BYTES + TAG_BYTES, NULL, 0, nonce,
+		    wk) == 0)
+			e = ENV_OK;
+		break;
+	}
+	sodium_memzero(shared, sizeof(shared));
+	sodium_memzero(wk, sizeof(wk));
+	return e;
+}
+
 /* Makes b hold at least need bytes of sodium_malloc'd memory. */
 static int
 buf_reserve(struct env_buf *b, size_t need)
@@ -146,6 +375,20 @@ buf_reserve(struct env_buf *b, size_t need)
 	return 0;
 }
 
+/* Where the nonce is in an envelope of this version and nrec
+ * recipients, or 0 when the header is not one we know. */
+static size_t
+nonce_offset(int version, size_t nrec)
+{
+	if (nrec == 0 || nrec > MAX_RECIPIENTS)
+		return 0;
+	if (version == ENV_VERSION)
+		return ENV_HEADER + nrec * STANZA_BYTES;
+	if (version == ENV_VERSION2)
+		return ENV_HEADER + PK_BYTES + nrec * STANZA2_BYTES;
+	return 0;
+}
+
 enum env_err
 envelope_open_buf(const unsigned char *env, size_t n, const char *ref,
     const unsigned char pk[PK_BYTES], const unsigned char sk[SK_BYTES],
@@ -153,23 +396,25 @@ envelope_open_buf(const unsigned char *env, size_t n, const char *ref,
 {
 	unsigned char ck[CK_BYTES], ad[64];
 	const unsigned char *nonce;
-	size_t nrec, adlen, clen, blk, unp;
+	size_t nrec, adlen, clen, blk, unp, off;
 	enum env_err e;
 
 	if (n < ENV_HEADER || memcmp(env, ENV_MAGIC, 4) != 0 ||
-	    env[4] != ENV_VERSION || n > MAX_ENVELOPE)
+	    n > MAX_ENVELOPE)
 		return ENV_E_FORMAT;
 	nrec = env[5];
-	if (nrec == 0 || nrec > MAX_RECIPIENTS ||
-	    n < ENV_HEADER + nrec * STANZA_BYTES + ENV_NONCE + TAG_BYTES +
-	    PAD_MIN_BUCKET || (adlen = make_ad(ad, sizeof(ad), ref)) == 0)
+	if ((off = nonce_offset(env[4], nrec)) == 0 ||
+	    n < off + ENV_NONCE + TAG_BYTES + PAD_MIN_BUCKET ||
+	    (adlen = make_ad(ad, sizeof(ad), env[4], ref)) == 0)
 		return ENV_E_FORMAT;
-	nonce = env + ENV_HEADER + nrec * STANZA_BYTES;
-	clen = n - (size_t)(nonce + ENV_NONCE - env);
+	nonce = env + off;
+	clen = n - (off + ENV_NONCE);
 	blk = clen - TAG_BYTES;
 	if ((blk & (blk - 1)) != 0)	/* buckets are powers of two */
 		return ENV_E_FORMAT;
-	if ((e = open_key(env, nrec, pk, sk, ck)) != ENV_OK)
+	e = env[4] == ENV_VERSION ? open_key(env, nrec, pk, sk, ck) :
+	    open_key2(env, nrec, ref, nonce, pk, sk, ck);
+	if (e != ENV_OK)
 		goto out;
 	e = ENV_E_NOMEM;
 	if (buf_reserve(b, blk + 1) != 0)
@@ -218,7 +463,7 @@ envelope_strerror(enum env_err e)
 {
 	switch (e) {
 	case ENV_OK:		return "ok";
-	case ENV_E_FORMAT:	return "not a tipline envelope v1";
+	case ENV_E_FORMAT:	return "not a tipline envelope (v1 or v2)";
 	case ENV_E_NOKEY:	return "not sealed to this key";
 	case ENV_E_AUTH:	return "does not authenticate (tampered, "
 				    "moved to another row, or wrong key)";

@@ -1,7 +1,8 @@
 /*
- * Envelope v1: a report encrypted so that only the recipients' secret
- * keys open it. Byte layout in docs/FORMATS.md. The server seals; only
- * the CLI opens.
+ * Envelopes v1 and v2: a report encrypted so that only the recipients'
+ * secret keys open it. Byte layouts in docs/FORMATS.md section 3. The
+ * server seals reports in v2 (envelope_seal_epoch); the CLI seals notes
+ * in v1 (envelope_seal) and opens both.
  */
 #ifndef TIPLINE_ENVELOPE_H
 #define TIPLINE_ENVELOPE_H
@@ -19,6 +20,13 @@
 #define STANZA_BYTES	(KEY_ID_BYTES + 48 + CK_BYTES)
 #define ENV_HEADER	6	/* magic, version, recipient count */
 #define ENV_NONCE	24
+#define ENV_VERSION2	2
+#define SHARED_BYTES	32	/* crypto_scalarmult_BYTES */
+#define STANZA2_BYTES	(KEY_ID_BYTES + CK_BYTES + 16)	/* id, wrapped K */
+/* An epoch's key pair seals at most this many reports, for at most
+ * this long (THREATS.md: what a copy of a worker's memory opens). */
+#define EPOCH_USES	256
+#define EPOCH_MS	1000
 
 struct pubkey {
 	unsigned char	pk[PK_BYTES];
@@ -43,7 +51,20 @@ void		key_id(const unsigned char pk[PK_BYTES],
 int		envelope_seal(const struct recipients *, const char *ref,
 		    const unsigned char *pt, size_t ptlen,
 		    unsigned char **out, size_t *outlen);
-/* On success *pt is sodium_malloc'd (free with sodium_free) and
+/* v2 sealing: one epoch (an X25519 key pair and its shared secret with
+ * each recipient, in sodium_malloc'd memory) serves up to EPOCH_USES
+ * reports within EPOCH_MS; envelope_seal_epoch starts a new one, wiping
+ * the old, when this one is used up, too old, or made for other
+ * recipients. seal_epoch_wipe forgets it at once. */
+struct seal_epoch;
+struct seal_epoch	*seal_epoch_new(void);
+void		seal_epoch_wipe(struct seal_epoch *);
+void		seal_epoch_free(struct seal_epoch *);
+int		envelope_seal_epoch(struct seal_epoch *,
+		    const struct recipients *, const char *ref,
+		    const unsigned char *pt, size_t ptlen,
+		    unsigned char **out, size_t *outlen);
+/* Opens v1 and v2. On success *pt is sodium_malloc'd (free with sodium_free) and
  * NUL-terminated after *ptlen bytes. */
 enum env_err	envelope_open(const unsigned char *env, size_t n,
 		    const char *ref, const unsigned char pk[PK_BYTES],

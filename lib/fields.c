@@ -61,20 +61,22 @@ static const struct choice contact_ok[] = {
 	{ NULL, NULL }
 };
 
+/* Groups are what the page folds: every group after the first is
+ * closed until opened (cgi/page.c), so the order here is the order of
+ * importance. */
 #define G_WHAT	N_("What happened")
-#define G_WHERE	N_("Where")
-#define G_WHEN	N_("When")
+#define G_WHERE	N_("Where and when")
 #define G_PEOPLE N_("The people affected")
 #define G_SUSP	N_("The suspects")
-#define G_HOW	N_("How you know")
-#define G_CONT	N_("Contact")
+#define G_TRACE	N_("Vehicles and online traces")
+#define G_YOU	N_("About you")
 
 const struct field fields[] = {
-	{ "type", G_WHAT, N_("Type of exploitation"),
-	  N_("Choose what fits best."), FIELD_CHOICE, 0, 0, types },
 	{ "description", G_WHAT, N_("What did you see or hear?"),
 	  N_("Describe what happened, in your own words: who, what, where "
 	  "and when, as far as you know."), FIELD_TEXT, 10000, 1, NULL },
+	{ "type", G_WHAT, N_("Type of exploitation"),
+	  N_("Choose what fits best."), FIELD_CHOICE, 0, 0, types },
 	{ "canton", G_WHERE, N_("Canton"), N_("The canton where it "
 	  "happened."), FIELD_CHOICE, 0, 0, cantons },
 	{ "municipality", G_WHERE, N_("Municipality"), N_("Town, village or "
@@ -84,9 +86,9 @@ const struct field fields[] = {
 	{ "place_type", G_WHERE, N_("Type of place or business"),
 	  N_("For example: bar, farm, private household, construction "
 	  "site."), FIELD_LINE, 200, 0, NULL },
-	{ "when", G_WHEN, N_("Date or period"), N_("For example: since "
+	{ "when", G_WHERE, N_("Date or period"), N_("For example: since "
 	  "March 2026."), FIELD_LINE, 200, 0, NULL },
-	{ "ongoing", G_WHEN, N_("Is it still going on?"), N_("As far as you "
+	{ "ongoing", G_WHERE, N_("Is it still going on?"), N_("As far as you "
 	  "know."), FIELD_CHOICE, 0, 0, yesno },
 	{ "victims_count", G_PEOPLE, N_("How many people are affected?"),
 	  N_("An estimate is fine."), FIELD_LINE, 100, 0, NULL },
@@ -105,17 +107,17 @@ const struct field fields[] = {
 	  "know them."), FIELD_LINE, 500, 0, NULL },
 	{ "suspect_role", G_SUSP, N_("Their role"), N_("For example: "
 	  "employer, driver, landlord."), FIELD_LINE, 500, 0, NULL },
-	{ "vehicles", G_SUSP, N_("Vehicles"), N_("Make, colour, licence "
+	{ "vehicles", G_TRACE, N_("Vehicles"), N_("Make, colour, licence "
 	  "plate."), FIELD_TEXT, 1000, 0, NULL },
-	{ "online", G_SUSP, N_("Phone numbers, web addresses, usernames or "
+	{ "online", G_TRACE, N_("Phone numbers, web addresses, usernames or "
 	  "ads"), N_("Copy them exactly as you saw them."), FIELD_TEXT, 2000,
 	  0, NULL },
-	{ "source", G_HOW, N_("How do you know about this?"), N_("This helps "
+	{ "source", G_YOU, N_("How do you know about this?"), N_("This helps "
 	  "us weigh the information. It does not identify you."),
 	  FIELD_CHOICE, 0, 0, sources },
-	{ "contact_ok", G_CONT, N_("May we contact you?"), N_("We contact "
+	{ "contact_ok", G_YOU, N_("May we contact you?"), N_("We contact "
 	  "you only if you allow it."), FIELD_CHOICE, 0, 0, contact_ok },
-	{ "contact", G_CONT, N_("How can we reach you?"), N_("Only if you "
+	{ "contact", G_YOU, N_("How can we reach you?"), N_("Only if you "
 	  "want us to. A phone number or e-mail address can identify you."),
 	  FIELD_LINE, 500, 0, NULL },
 };

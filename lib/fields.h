@@ -43,5 +43,6 @@ const char		*field_choice_label(const struct field *, const char *);
 #define FORM_TOKEN	"token"
 #define FORM_LANG	"lang"
 #define FORM_HONEYPOT	"website"
+#define FORM_CONFIRM	"confirm"	/* the "send as it is" button */
 
 #endif

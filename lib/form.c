@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "form.h"
+#include "token.h"
 #include "utf8.h"
 
 static int
@@ -85,7 +88,8 @@ form_parse(const char *body, size_t len, struct form *f)
 	/* Decoding never grows a segment. Each pair needs two NULs: its
 	 * '=' and '&' make room for them, except a pair without '=' (one
 	 * byte more) and the last pair (one more). */
-	if ((f->buf = malloc(len + MAX_FORM_PAIRS + 2)) == NULL)
+	f->bufsize = len + MAX_FORM_PAIRS + 2;
+	if ((f->buf = malloc(f->bufsize)) == NULL)
 		return FORM_E_NOMEM;
 	out = f->buf;
 	while (seg < end) {
@@ -114,8 +118,11 @@ form_parse(const char *body, size_t len, struct form *f)
 void
 form_free(struct form *f)
 {
+	if (f->buf != NULL)
+		sodium_memzero(f->buf, f->bufsize);
 	free(f->buf);
 	f->buf = NULL;
+	f->bufsize = 0;
 	f->n = 0;
 }
 
@@ -188,24 +195,64 @@ check_value(const struct field *fd, char *v, size_t *len)
 	return FE_NONE;
 }
 
-/* Non-field names: token, lang and the honeypot. Returns 1 if the pair
- * was one of them, -1 if it was one of them a second time. */
-static int
-check_extra(struct report *r, const struct form_pair *p)
-{
-	const char **slot;
+/* The names the form carries besides the fields get the same checks as
+ * the fields (chars_ok: valid UTF-8, no control characters, NUL
+ * included) and a length in bytes: a token is exactly TOKEN_CHARS.
+ * Nothing reads them with strlen() after this. */
+enum { H_TOKEN, H_LANG, H_HONEYPOT, H_CONFIRM, H_MAX };
 
-	if (strcmp(p->name, FORM_TOKEN) == 0)
-		slot = &r->token;
-	else if (strcmp(p->name, FORM_LANG) == 0)
-		slot = &r->lang;
-	else if (strcmp(p->name, FORM_HONEYPOT) == 0)
-		slot = &r->honeypot;
-	else
+static const struct hidden {
+	const char	*name;
+	size_t		 min, max;
+} hiddens[H_MAX] = {
+	[H_TOKEN] = { FORM_TOKEN, TOKEN_CHARS, TOKEN_CHARS },
+	[H_LANG] = { FORM_LANG, 1, MAX_LANG_CODE },
+	[H_HONEYPOT] = { FORM_HONEYPOT, 0, MAX_FIELD_BYTES },
+	/* the "send as it is" button (lib/ask.h) */
+	[H_CONFIRM] = { FORM_CONFIRM, 1, MAX_FIELD_NAME },
+};
+
+static int
+hidden_ok(const struct hidden *h, const struct form_pair *p)
+{
+	size_t count;
+
+	return p->valuelen >= h->min && p->valuelen <= h->max &&
+	    chars_ok(p->value, p->valuelen, 0, &count);
+}
+
+/* Returns 1 if the pair was a hidden name, 0 if not. A token or lang
+ * that fails its checks is dropped and the report refused; a honeypot
+ * with any byte in it, valid or not, marks a bot. */
+static int
+check_extra(struct report *r, const struct form_pair *p, unsigned *seen)
+{
+	size_t i;
+
+	for (i = 0; i < H_MAX; i++)
+		if (strcmp(p->name, hiddens[i].name) == 0)
+			break;
+	if (i == H_MAX)
 		return 0;
-	if (*slot != NULL)
-		return -1;
-	*slot = p->value;
+	if (*seen & 1u << i) {
+		r->general = FG_DUPLICATE;
+		return 1;
+	}
+	*seen |= 1u << i;
+	if (i == H_HONEYPOT) {
+		r->bot = p->valuelen > 0;
+		return 1;
+	}
+	if (!hidden_ok(&hiddens[i], p)) {
+		r->general = FG_HIDDEN;
+		return 1;
+	}
+	if (i == H_TOKEN)
+		r->token = p->value;
+	else if (i == H_LANG)
+		r->lang = p->value;
+	else
+		r->confirm = p->value;
 	return 1;
 }
 
@@ -214,18 +261,17 @@ form_check(struct form *f, struct report *r)
 {
 	struct form_pair *p;
 	size_t i;
-	int k, x;
+	unsigned seen = 0;
+	int k;
 
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < f->n; i++) {
 		p = &f->pairs[i];
 		if (strlen(p->name) != p->namelen)
 			k = -1;		/* a NUL inside a name */
-		else if ((x = check_extra(r, p)) != 0) {
-			if (x < 0)
-				r->general = FG_DUPLICATE;
+		else if (check_extra(r, p, &seen))
 			continue;
-		} else
+		else
 			k = field_index(p->name);
 		if (k < 0) {
 			r->general = FG_UNKNOWN;
@@ -247,7 +293,7 @@ form_check(struct form *f, struct report *r)
 		if (r->err[i] != FE_NONE)
 			r->nerr++;
 	}
-	return r->nerr == 0 && r->general == FG_NONE ? 0 : -1;
+	return r->nerr == 0 && r->general == FG_NONE && !r->bot ? 0 : -1;
 }
 
 const char *

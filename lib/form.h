@@ -30,11 +30,13 @@ struct form_pair {
 
 struct form {
 	char			*buf;	/* decoded bytes; pairs point here */
+	size_t			 bufsize;	/* wiped by form_free */
 	size_t			 n;
 	struct form_pair	 pairs[MAX_FORM_PAIRS];
 };
 
 enum form_err	 form_parse(const char *body, size_t len, struct form *);
+/* Wipes the decoded report text, then frees it. */
 void		 form_free(struct form *);
 const char	*form_strerror(enum form_err);
 
@@ -51,6 +53,7 @@ enum form_general {
 	FG_NONE = 0,
 	FG_UNKNOWN,	/* a name that is not in the table */
 	FG_DUPLICATE,	/* a name sent twice */
+	FG_HIDDEN,	/* a token or lang that fails its checks */
 };
 
 struct report {
@@ -59,9 +62,12 @@ struct report {
 	enum field_err		 err[MAX_FIELDS];
 	enum form_general	 general;
 	int			 nerr;	/* fields with an error */
+	/* The hidden names, NULL when absent or when they failed the
+	 * checks; a token is then exactly TOKEN_CHARS bytes. */
 	const char		*token;
 	const char		*lang;
-	const char		*honeypot;
+	int			 bot;	/* the honeypot holds anything */
+	const char		*confirm;	/* "send as it is" pressed */
 };
 
 /* Fills r from f; normalises CRLF to LF in place. Returns 0 when the

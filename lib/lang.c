@@ -18,7 +18,24 @@ static const struct {
 	[LANG_FR] = { "fr", "Fran\xc3\xa7" "ais" },
 	[LANG_IT] = { "it", "Italiano" },
 	[LANG_EN] = { "en", "English" },
+	[LANG_RO] = { "ro", "Rom\xc3\xa2n\xc4\x83" },
+	[LANG_HU] = { "hu", "Magyar" },
+	[LANG_BG] = { "bg", "\xd0\x91\xd1\x8a\xd0\xbb\xd0\xb3\xd0\xb0"
+	    "\xd1\x80\xd1\x81\xd0\xba\xd0\xb8" },
+	[LANG_ES] = { "es", "Espa\xc3\xb1ol" },
+	[LANG_PT] = { "pt", "Portugu\xc3\xaas" },
+	[LANG_RU] = { "ru", "\xd0\xa0\xd1\x83\xd1\x81\xd1\x81\xd0\xba"
+	    "\xd0\xb8\xd0\xb9" },
+	[LANG_AR] = { "ar", "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8"
+	    "\xd9\x8a\xd8\xa9" },
+	[LANG_FA] = { "fa", "\xd9\x81\xd8\xa7\xd8\xb1\xd8\xb3\xdb\x8c" },
 };
+
+int
+lang_rtl(enum lang l)
+{
+	return l == LANG_AR || l == LANG_FA;
+}
 
 const char *
 lang_code(enum lang l)
@@ -59,12 +76,12 @@ is_digit(int c)
  * German ("gsw") reads German; "*" (any) gets the default. -1: none of
  * ours, or not a range at all. */
 static int
-range_lang(const char *s, size_t n)
+range_lang(const char *s, size_t n, int dflt)
 {
 	size_t i, run = 0, prim = 0;
 
 	if (n == 1 && s[0] == '*')
-		return LANG_DEFAULT;
+		return dflt;
 	for (i = 0; i <= n; i++) {
 		if (i == n || s[i] == '-') {
 			if (run < 1 || run > 8)
@@ -120,14 +137,14 @@ trim_ows(const char **s, size_t n)
 /* One element: language-range [ OWS ";" OWS "q=" qvalue ]. Sets *q (in
  * thousandths) and returns the language, or -1 to skip the element. */
 static int
-element(const char *s, size_t n, int *q)
+element(const char *s, size_t n, int *q, int dflt)
 {
 	const char *end = s + n, *semi = memchr(s, ';', n), *r = s, *w;
 	size_t rn = semi ? (size_t)(semi - s) : n, wn;
 	int l;
 
 	rn = trim_ows(&r, rn);
-	if ((l = range_lang(r, rn)) < 0)
+	if ((l = range_lang(r, rn, dflt)) < 0)
 		return -1;
 	*q = 1000;
 	if (semi == NULL)
@@ -143,6 +160,12 @@ element(const char *s, size_t n, int *q)
 int
 lang_negotiate(const char *h, size_t n)
 {
+	return lang_negotiate_in(h, n, (1u << LANG_MAX) - 1, LANG_DEFAULT);
+}
+
+int
+lang_negotiate_in(const char *h, size_t n, unsigned offered, int dflt)
+{
 	const char *end, *comma;
 	int best = -1, best_q = 0, l, q;
 
@@ -153,8 +176,8 @@ lang_negotiate(const char *h, size_t n)
 			comma = end;
 		/* q=0 means "not acceptable"; on a tie the first listed
 		 * wins, as the header's order is the user's order. */
-		l = element(h, (size_t)(comma - h), &q);
-		if (l >= 0 && q > best_q) {
+		l = element(h, (size_t)(comma - h), &q, dflt);
+		if (l >= 0 && (offered & (1u << l)) && q > best_q) {
 			best = l;
 			best_q = q;
 		}

@@ -2,15 +2,18 @@
  * SQLite storage. Every write is one short IMMEDIATE transaction, so the
  * CLI and the FastCGI workers share the file safely under WAL.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
 
 #include "store.h"
+#include "util.h"
 
 extern const char *const migrations[];
 extern const size_t nmigrations;
@@ -20,7 +23,47 @@ struct store {
 	sqlite3_stmt	*find_nonce, *ins_report, *ins_token;
 	int		 busy_ms;
 	long long	 busy_start;	/* ms, CLOCK_MONOTONIC */
+	long long	 max_pages;	/* store_limit_size; 0: none set */
 };
+
+/* The files' access and modification times would give the second of
+ * the latest write; THREATS.md promises the day. After each write they
+ * are set to the start of the UTC day (POSIX days are 86,400 s). The
+ * inode change time cannot be set by a program: see THREATS.md. */
+static void
+times_to_day(struct store *st)
+{
+	static const char *const ext[] = { "", "-wal", "-shm" };
+	const char *db = sqlite3_db_filename(st->db, "main");
+	struct timespec ts[2];
+	char path[4096];
+	time_t now = time(NULL);
+	size_t i;
+
+	if (db == NULL || *db == '\0')
+		return;
+	ts[0].tv_sec = ts[1].tv_sec = now - now % 86400;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", db, ext[i]) <
+		    sizeof(path))
+			utimensat(AT_FDCWD, path, ts, 0);	/* best effort */
+}
+
+static int	exec(struct store *, const char *);
+static int	run(struct store *, const char *, const char *, const char *,
+		    long long);
+
+/* COMMIT, then the files' times back to the day. */
+static int
+commit(struct store *st)
+{
+	int rc = exec(st, "COMMIT");
+
+	if (rc == SQLITE_OK)
+		times_to_day(st);
+	return rc;
+}
 
 static long long
 now_ms(void)
@@ -126,10 +169,10 @@ migrate(struct store *st, char *err, size_t errlen)
 			return -1;
 		}
 		if ((size_t)v == nmigrations)
-			return exec(st, "COMMIT") == SQLITE_OK ? 0 : -1;
+			return commit(st) == SQLITE_OK ? 0 : -1;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if (exec(st, migrations[v]) != SQLITE_OK ||
-		    exec(st, sql) != SQLITE_OK || exec(st, "COMMIT") != SQLITE_OK)
+		    exec(st, sql) != SQLITE_OK || commit(st) != SQLITE_OK)
 			break;
 	}
 	snprintf(err, errlen, "cannot migrate database: %s",
@@ -159,8 +202,9 @@ is_wal(struct store *st)
 static int
 prepare(struct store *st)
 {
+	/* LEFT JOIN: a nonce whose report was purged is still used. */
 	return sqlite3_prepare_v3(st->db, "SELECT r.ref FROM used_tokens t "
-	    "JOIN reports r ON r.id = t.report_id WHERE t.nonce = ?",
+	    "LEFT JOIN reports r ON r.id = t.report_id WHERE t.nonce = ?",
 	    -1, SQLITE_PREPARE_PERSISTENT, &st->find_nonce, NULL) ||
 	    /* The id from the high-water mark (migration 6): never one a
 	     * purged report had, so that pull cursors see every report. */
@@ -169,8 +213,8 @@ prepare(struct store *st)
 	    -1, SQLITE_PREPARE_PERSISTENT,
 	    &st->ins_report, NULL) ||
 	    sqlite3_prepare_v3(st->db, "INSERT INTO used_tokens (nonce, "
-	    "report_id) VALUES (?, ?)", -1, SQLITE_PREPARE_PERSISTENT,
-	    &st->ins_token, NULL);
+	    "report_id, expires) VALUES (?, ?, ?)", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->ins_token, NULL);
 }
 
 struct store *
@@ -271,7 +315,9 @@ find_nonce(struct store *st, const unsigned char *nonce, char *dupref)
 
 	sqlite3_bind_blob(s, 1, nonce, TOKEN_NONCE, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL)
+		rc = 2;		/* its report was purged */
+	else if (rc == SQLITE_ROW) {
 		snprintf(dupref, REF_LEN + 1, "%s",
 		    (const char *)sqlite3_column_text(s, 0));
 		rc = 1;
@@ -282,26 +328,73 @@ find_nonce(struct store *st, const unsigned char *nonce, char *dupref)
 	return rc;
 }
 
+/* Nonces of tokens that expired before today can make no report any
+ * more: they are forgotten, by the intake and by a purge. */
 static int
-insert_rows(struct store *st, const unsigned char *nonce, const char *ref,
-    const char *day, const unsigned char *env, size_t envlen)
+forget_expired(struct store *st, const char *today)
+{
+	return run(st, "DELETE FROM used_tokens WHERE expires < ?1", today,
+	    NULL, 0);
+}
+
+static int
+insert_rows(struct store *st, const struct store_batch_row *r)
 {
 	int rc;
 
-	sqlite3_bind_text(st->ins_report, 1, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st->ins_report, 2, day, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st->ins_report, 3, env, (int)envlen, SQLITE_STATIC);
+	sqlite3_bind_text(st->ins_report, 1, r->ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st->ins_report, 2, r->day, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st->ins_report, 3, r->env, (int)r->envlen,
+	    SQLITE_STATIC);
 	if ((rc = step_done(st->ins_report)) != SQLITE_OK)
 		return rc;
-	sqlite3_bind_blob(st->ins_token, 1, nonce, TOKEN_NONCE, SQLITE_STATIC);
+	sqlite3_bind_blob(st->ins_token, 1, r->nonce, TOKEN_NONCE,
+	    SQLITE_STATIC);
 	sqlite3_bind_int64(st->ins_token, 2, sqlite3_last_insert_rowid(st->db));
+	sqlite3_bind_text(st->ins_token, 3, r->expires, -1, SQLITE_STATIC);
 	return step_done(st->ins_token);
 }
 
+/* One row of a batch, inside its transaction. A nonce used before,
+ * also by an earlier row of the same batch, gives STORE_DUP: one report
+ * per token. A reference collision undoes only this row (the
+ * savepoint). Any other error fails the whole batch. */
+static int
+batch_row(struct store *st, struct store_batch_row *r)
+{
+	int rc;
+
+	if ((rc = find_nonce(st, r->nonce, r->dupref)) != 0) {
+		if (rc < 0)
+			return -rc;
+		r->res = rc == 1 ? STORE_DUP : STORE_USED;
+		return SQLITE_OK;
+	}
+	if ((rc = exec(st, "SAVEPOINT row")) != SQLITE_OK)
+		return rc;
+	if ((rc = insert_rows(st, r)) == SQLITE_CONSTRAINT_UNIQUE) {
+		r->res = STORE_REF_TAKEN;
+		if ((rc = exec(st, "ROLLBACK TO row")) != SQLITE_OK)
+			return rc;
+	} else if (rc != SQLITE_OK)
+		return rc;
+	else
+		r->res = STORE_OK;
+	return exec(st, "RELEASE row");
+}
+
+static enum store_res
+fail_all(struct store_batch_row *rows, size_t n, enum store_res res)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		rows[i].res = res;
+	return res;
+}
+
 enum store_res
-store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
-    const char *ref, const char *day, const unsigned char *env,
-    size_t envlen, char dupref[REF_LEN + 1])
+store_batch_begin(struct store *st)
 {
 	int rc, moved = 0;
 
@@ -314,19 +407,66 @@ store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
 		exec(st, "ROLLBACK");
 		return STORE_ERR;
 	}
-	if ((rc = find_nonce(st, nonce, dupref)) != 0) {
+	return STORE_OK;
+}
+
+enum store_res
+store_batch_finish(struct store *st, struct store_batch_row *rows, size_t n)
+{
+	const char *today;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (n == 0) {
 		exec(st, "ROLLBACK");
-		return rc == 1 ? STORE_DUP : classify(-rc);
-	}
-	rc = insert_rows(st, nonce, ref, day, env, envlen);
-	if (rc == SQLITE_OK)
-		rc = exec(st, "COMMIT");
-	if (rc == SQLITE_OK)
 		return STORE_OK;
+	}
+	for (i = 0, today = rows[0].day; i < n; i++) {
+		if ((rc = batch_row(st, &rows[i])) != SQLITE_OK)
+			goto fail;
+		if (strcmp(rows[i].day, today) > 0)
+			today = rows[i].day;
+	}
+	if ((rc = forget_expired(st, today)) == SQLITE_OK &&
+	    (rc = commit(st)) == SQLITE_OK)
+		return STORE_OK;
+fail:
+	/* Nothing of the batch is stored, so nothing may be acknowledged,
+	 * not even a duplicate whose first row was in this batch. */
 	exec(st, "ROLLBACK");
-	if (rc == SQLITE_CONSTRAINT_UNIQUE)
-		return STORE_REF_TAKEN;
-	return classify(rc);
+	return fail_all(rows, n, classify(rc));
+}
+
+enum store_res
+store_insert_batch(struct store *st, struct store_batch_row *rows, size_t n)
+{
+	enum store_res res;
+
+	if (n == 0)
+		return STORE_OK;
+	if ((res = store_batch_begin(st)) != STORE_OK)
+		return fail_all(rows, n, res);
+	return store_batch_finish(st, rows, n);
+}
+
+enum store_res
+store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
+    const char *ref, const char *day, const char *expires,
+    const unsigned char *env, size_t envlen, char dupref[REF_LEN + 1])
+{
+	struct store_batch_row r;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.nonce, nonce, TOKEN_NONCE);
+	snprintf(r.ref, sizeof(r.ref), "%s", ref);
+	snprintf(r.day, sizeof(r.day), "%s", day);
+	snprintf(r.expires, sizeof(r.expires), "%s", expires);
+	r.env = env;
+	r.envlen = envlen;
+	store_insert_batch(st, &r, 1);
+	if (r.res == STORE_DUP)
+		memcpy(dupref, r.dupref, REF_LEN + 1);
+	return r.res;
 }
 
 static int
@@ -404,6 +544,49 @@ store_cache_kib(struct store *st, int kib)
 }
 
 /* For a health check: can we take the write lock right now? */
+static long long
+pragma_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_limit_size(struct store *st, long long bytes)
+{
+	long long page = pragma_int(st, "PRAGMA page_size");
+	char sql[64];
+
+	if (page <= 0)
+		return -1;
+	/* An insert that would grow the file past it fails SQLITE_FULL:
+	 * STORE_FULL, the reporter gets 503. Below the current size,
+	 * SQLite keeps the current size: nothing can grow. */
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    bytes / page > 0 ? bytes / page : 1);
+	st->max_pages = pragma_int(st, sql);
+	return st->max_pages > 0 ? 0 : -1;
+}
+
+int
+store_usage(struct store *st)
+{
+	long long used = pragma_int(st, "PRAGMA page_count") -
+	    pragma_int(st, "PRAGMA freelist_count");
+
+	if (st->max_pages <= 0 || used < 0)
+		return -1;
+	/* Free pages are reused before the file grows. */
+	return (int)(used * 100 / st->max_pages);
+}
+
 int
 store_check_writable(struct store *st)
 {
@@ -539,7 +722,7 @@ store_set_status(struct store *st, const char *ref, const char *status,
 	if (rc == SQLITE_OK && seal != NULL)
 		rc = attach_note(st, sqlite3_last_insert_rowid(st->db), seal,
 		    ctx);
-	if (rc == SQLITE_OK && exec(st, "COMMIT") == SQLITE_OK)
+	if (rc == SQLITE_OK && commit(st) == SQLITE_OK)
 		return 0;
 	exec(st, "ROLLBACK");
 	return -1;
@@ -573,7 +756,7 @@ store_put_keys(struct store *st, const struct recipients *rc)
 		sqlite3_reset(s);
 	}
 	sqlite3_finalize(s);
-	if (ok && exec(st, "COMMIT") == SQLITE_OK)
+	if (ok && commit(st) == SQLITE_OK)
 		return 0;
 	exec(st, "ROLLBACK");
 	return -1;
@@ -605,6 +788,7 @@ store_get_keys(struct store *st, struct recipients *rc)
 int
 store_delete(struct store *st, const long long *ids, size_t n)
 {
+	char today[11];
 	size_t i;
 	int rc = SQLITE_OK;
 
@@ -613,17 +797,20 @@ store_delete(struct store *st, const long long *ids, size_t n)
 	for (i = 0; i < n && rc == SQLITE_OK; i++)
 		rc = run(st, "DELETE FROM reports WHERE id = ?3", NULL, NULL,
 		    ids[i]);
-	if (rc != SQLITE_OK || exec(st, "COMMIT") != SQLITE_OK) {
+	day_utc(time(NULL), today);
+	if (rc == SQLITE_OK)
+		rc = forget_expired(st, today);
+	if (rc != SQLITE_OK || commit(st) != SQLITE_OK) {
 		exec(st, "ROLLBACK");
 		return -1;
 	}
 	/* secure_delete zeroes freed content in the pages it writes; the
 	 * old page images also live in the WAL until a checkpoint, and
 	 * VACUUM leaves no free pages behind. */
-	if (exec(st, "VACUUM") != SQLITE_OK ||
-	    exec(st, "PRAGMA wal_checkpoint(TRUNCATE)") != SQLITE_OK)
-		return 1;
-	return 0;
+	rc = exec(st, "VACUUM") == SQLITE_OK &&
+	    exec(st, "PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK ? 0 : 1;
+	times_to_day(st);
+	return rc;
 }
 
 int

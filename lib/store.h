@@ -19,6 +19,7 @@ struct store;
 enum store_res {
 	STORE_OK = 0,
 	STORE_DUP,	/* the token made a report already; ref is its ref */
+	STORE_USED,	/* the token made a report that was purged since */
 	STORE_REF_TAKEN,/* reference collision: seal again with another */
 	STORE_BUSY,	/* locked past the busy timeout */
 	STORE_FULL,	/* disk or database full */
@@ -39,10 +40,40 @@ struct store_row {
 struct store	*store_open(const char *path, int busy_ms, int create,
 		    char *err, size_t errlen);
 void		 store_close(struct store *);
+/* Stores a report and its token's nonce, which is kept until the day
+ * after expires (the token's last valid day, "YYYY-MM-DD"), even if
+ * the report is deleted first; nonces expired before day are deleted. */
 enum store_res	 store_insert(struct store *,
 		    const unsigned char nonce[TOKEN_NONCE], const char *ref,
-		    const char *day, const unsigned char *env, size_t envlen,
+		    const char *day, const char *expires,
+		    const unsigned char *env, size_t envlen,
 		    char dupref[REF_LEN + 1]);
+/* A row for store_insert_batch; res and dupref are its answer. */
+struct store_batch_row {
+	unsigned char		 nonce[TOKEN_NONCE];
+	char			 ref[REF_LEN + 1];
+	char			 day[11];
+	char			 expires[11];
+	const unsigned char	*env;
+	size_t			 envlen;
+	enum store_res		 res;
+	char			 dupref[REF_LEN + 1];	/* STORE_DUP */
+};
+/* Stores n rows in one transaction (group commit: one fsync for all).
+ * Each row's res is what store_insert would answer for it alone; when
+ * the transaction fails (busy, full, I/O) every row's res is that
+ * failure and nothing of the batch is stored. Returns STORE_OK or that
+ * failure. */
+enum store_res	 store_insert_batch(struct store *,
+		    struct store_batch_row *rows, size_t n);
+/* store_insert_batch in two steps, so that a writer can wait for the
+ * write lock first and then take every row that arrived meanwhile:
+ * begin opens the transaction (STORE_OK, or the failure, with nothing
+ * open); finish stores the rows and commits, or rolls back (n may be
+ * 0: it then only closes the transaction). */
+enum store_res	 store_batch_begin(struct store *);
+enum store_res	 store_batch_finish(struct store *,
+		    struct store_batch_row *rows, size_t n);
 /* What store_each selects by plaintext columns; NULL means any. Days
  * are "YYYY-MM-DD", both ends included. */
 struct store_query {
@@ -60,6 +91,12 @@ int		 store_each(struct store *, const struct store_query *q,
 int		 store_get(struct store *, const char *ref,
 		    int (*fn)(void *, const struct store_row *), void *);
 int		 store_check_writable(struct store *);
+/* Caps the database file at bytes (PRAGMA max_page_count, for this
+ * connection): past it, store_insert answers STORE_FULL. 0 or -1. */
+int		 store_limit_size(struct store *, long long bytes);
+/* The pages in use as a percentage of that cap, or -1 if none is set
+ * or the database cannot be read. */
+int		 store_usage(struct store *);
 /* Caps SQLite's page cache (default 2 MiB): the intake only appends. */
 void		 store_cache_kib(struct store *, int kib);
 
@@ -87,9 +124,10 @@ int		 store_valid_status(const char *);
  * store_put_keys replaces the whole set. */
 int		 store_put_keys(struct store *, const struct recipients *);
 int		 store_get_keys(struct store *, struct recipients *);
-/* Deletes reports by id (with their tokens and history) in one
- * transaction, then rewrites the file (VACUUM) and truncates the WAL so
- * that the deleted bytes are gone from both. 0; -1 when nothing was
+/* Deletes reports by id (with their history; their tokens' nonces stay
+ * until they expire) and expired nonces in one transaction, then
+ * rewrites the file (VACUUM) and truncates the WAL so that the deleted
+ * bytes are gone from both. 0; -1 when nothing was
  * deleted; 1 when the rows are deleted but the file not compacted. */
 int		 store_delete(struct store *, const long long *ids, size_t n);
 /* The reference of the report with this id: 0, or -1. */

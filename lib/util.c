@@ -50,9 +50,16 @@ buf_add(struct buf *b, const char *s, size_t n)
 	if (b->len + n + 1 > b->cap) {
 		for (cap = b->cap ? b->cap : 4096; cap < b->len + n + 1; )
 			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL) {
+		/* Not realloc: it would free the old block unwiped, and a
+		 * page may hold what a reporter typed. */
+		if ((p = malloc(cap)) == NULL) {
 			b->failed = 1;
 			return;
+		}
+		if (b->p != NULL) {
+			memcpy(p, b->p, b->len + 1);
+			sodium_memzero(b->p, b->cap);
+			free(b->p);
 		}
 		b->p = p;
 		b->cap = cap;
@@ -71,6 +78,8 @@ buf_str(struct buf *b, const char *s)
 void
 buf_free(struct buf *b)
 {
+	if (b->p != NULL)
+		sodium_memzero(b->p, b->cap);
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }

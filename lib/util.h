@@ -10,6 +10,8 @@
 
 void	day_utc(time_t, char out[11]);
 
+/* A growable buffer. Pages may hold what a reporter typed, so the
+ * buffer is wiped whenever it moves and when it is freed. */
 struct buf {
 	char	*p;
 	size_t	 len, cap, max;	/* max: a hard bound; 0 for none */

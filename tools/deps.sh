@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs the Debian 12 packages tipline needs: `deps.sh run` what
 # building and running need (make run), `deps.sh test` that and what only
-# the tests, fuzzing, static analysis and the benchmark need (make test).
+# the tests, fuzzing, static analysis and the benchmark need (make test),
+# `deps.sh deb` what building the Debian packages needs (make deb): the
+# Build-Depends of debian/control, with apt-get build-dep.
 # Installs with apt-get when run as root, else prints the exact command.
 # README.md ("Dependencies") says why each package is here.
 set -eu
@@ -9,7 +11,7 @@ RUN="build-essential pkg-config libfcgi-dev libsodium-dev libsqlite3-dev
 libjansson-dev nginx gettext"
 TEST="clang libclang-rt-14-dev libfcgi-bin spawn-fcgi curl python3-nacl wrk
 systemd strace openssl sqlite3 cppcheck clang-tidy chromium mmdebstrap git
-ca-certificates iproute2 openssh-server openssh-client"
+ca-certificates iproute2 lintian openssh-server openssh-client"
 case "${1:-run}" in
 run)	PKGS=$RUN ;;
 test)	PKGS="$RUN $TEST"
@@ -17,7 +19,20 @@ test)	PKGS="$RUN $TEST"
 	# installed already (from Debian or elsewhere).
 	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
 	    PKGS="$PKGS nodejs npm" ;;
-*)	echo "usage: deps.sh run|test" >&2; exit 2 ;;
+deb)	# dpkg-checkbuilddeps reads debian/control, the one list.
+	PKGS="dpkg-dev git"
+	if command -v dpkg-checkbuilddeps >/dev/null 2>&1 &&
+	    dpkg-checkbuilddeps 2>/dev/null; then
+		:
+	elif [ "$(id -u)" = 0 ]; then
+		echo "tipline: installing the build dependencies of debian/control"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq ./
+	else
+		echo "tipline: run: sudo apt-get build-dep ./" >&2
+		exit 1
+	fi ;;
+*)	echo "usage: deps.sh run|test|deb" >&2; exit 2 ;;
 esac
 missing=""
 for p in $PKGS; do

@@ -1,4 +1,4 @@
-# Translations. html/locale/{de,fr,it,en}.po are the sources translators
+# Translations. html/locale/LANG.po (languages: lib/lang.c) are what translators
 # edit; msgfmt compiles each into a .mo file beside it, and tipline-fcgi
 # reads those at start, from the locale/ directory of its templates. The
 # .mo files do not depend on the build (BUILD=...), so every build
@@ -6,9 +6,9 @@
 #
 #   make pot        rewrites html/locale/tipline.pot from the templates
 #                   ({{_ text}}) and the C sources (N_("text"))
-#   make update-po  merges tipline.pot into the four .po files
+#   make update-po  merges tipline.pot into every .po file
 
-LOCALE_LANGS = de fr it en
+LOCALE_LANGS = de fr it en ro hu bg es pt ru ar fa
 LOCALE_PO    = $(LOCALE_LANGS:%=html/locale/%.po)
 LOCALE_MO    = $(LOCALE_LANGS:%=html/locale/%.mo)
 

@@ -14,152 +14,36 @@ tests/run.sh, and what it installed and how long each part took.
 
 Run by tests/once/fresh_root.sh (make test), as root.
 """
-import glob
-import http.client
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from root import (PATH, build_root, fetch, free_port, installed_in,  # noqa: E402
+                  mount_all, mounts_under, note, processes_in, report,
+                  send_report, unmount)
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SUITE = "bookworm"
 MAKE_RUN_LIMIT = 900    # seconds for `make run` to install, build, serve
 # Packages `make run` must not install: only the tests need them.
 TEST_ONLY = ["chromium", "clang", "nodejs", "cppcheck", "clang-tidy", "wrk",
              "strace"]
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-results = []
-
-
-def report(ok, name, detail=""):
-    results.append(ok)
-    print("%s - fresh root: %s" % ("ok" if ok else "not ok", name), flush=True)
-    for line in ([] if ok else detail.strip().splitlines()[-30:]):
-        print("# " + line, flush=True)
-
-
-def note(text):
-    print("# " + text, flush=True)
-
-
-def machine_sources():
-    """One-line `deb` entries for the machine's Debian 12 sources."""
-    lines = []
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        for stanza in open(path).read().split("\n\n"):
-            f = {}
-            for line in stanza.splitlines():
-                if ":" in line and not line.startswith("#"):
-                    k, v = line.split(":", 1)
-                    f[k.strip().lower()] = v.split()
-            if "deb" not in f.get("types", []) or \
-                    f.get("enabled", ["yes"]) == ["no"]:
-                continue
-            for uri in f.get("uris", []):
-                for suite in f.get("suites", []):
-                    if suite.startswith(SUITE):
-                        lines.append("deb %s %s %s" % (
-                            uri, suite, " ".join(f.get("components", []))))
-    for path in ["/etc/apt/sources.list"] + \
-            sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
-        if os.path.exists(path):
-            for line in open(path):
-                w = line.split("#")[0].split()
-                if len(w) >= 4 and w[0] == "deb" and w[2].startswith(SUITE):
-                    lines.append(" ".join(w))
-    return lines
-
-
-def machine_aptopts():
-    """The machine's apt settings for fetching (Acquire::…): a snapshot
-    mirror needs its Check-Valid-Until, a proxy its address."""
-    return [p for p in sorted(glob.glob("/etc/apt/apt.conf.d/*"))
-            if os.path.isfile(p) and "Acquire::" in open(p, errors="replace").read()]
-
-
-def build_root(root):
-    srcs = machine_sources()
-    if not srcs:
-        report(False, "mmdebstrap builds a Debian 12 root",
-               "no %s entry in the machine's apt sources" % SUITE)
-        return False
-    cmd = ["mmdebstrap", "--quiet", "--variant=apt",
-           "--include=make,git,ca-certificates"]
-    cmd += ["--aptopt=" + p for p in machine_aptopts()]
-    cmd += [SUITE, root] + srcs
-    t = time.time()
-    p = subprocess.run(cmd, capture_output=True, timeout=600)
-    note("mmdebstrap: %.0f s, from %s" % (time.time() - t, "; ".join(srcs)))
-    report(p.returncode == 0, "mmdebstrap builds a Debian 12 root",
-           p.stderr.decode(errors="replace"))
-    return p.returncode == 0
 
 
 def prepare(root):
-    """The clone, and a policy-rc.d: a package's maintainer script must
-    not start a service (nginx on port 80) on the network the root
-    shares with the machine; `make run` starts its own nginx."""
+    """The clone (the root has a policy-rc.d: `make run` starts its own
+    nginx)."""
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", TOP,
                     os.path.join(root, "root", "tipline")], check=True,
                    timeout=120)
     head = subprocess.run(["git", "-C", TOP, "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True).stdout.strip()
     note("cloned HEAD %s into the root" % head)
-    prc = os.path.join(root, "usr", "sbin", "policy-rc.d")
-    with open(prc, "w") as f:
-        f.write("#!/bin/sh\nexit 101\n")
-    os.chmod(prc, 0o755)
-
-
-def mount_all(root, mounted):
-    for kind, target in [("proc", "proc"), ("sysfs", "sys"), ("bind", "dev")]:
-        dst = os.path.join(root, target)
-        args = ["mount", "--bind", "/dev", dst] if kind == "bind" else \
-            ["mount", "-t", kind, kind, dst]
-        subprocess.run(args, check=True, timeout=30)
-        mounted.append(dst)
-
-
-def mounts_under(root):
-    with open("/proc/self/mounts") as f:
-        return [line.split()[1] for line in f
-                if line.split()[1].startswith(root + "/")]
-
-
-def processes_in(root):
-    pids = []
-    for d in glob.glob("/proc/[0-9]*"):
-        try:
-            r = os.readlink(d + "/root")
-        except OSError:
-            continue
-        if r == root or r.startswith(root + "/"):
-            pids.append(int(os.path.basename(d)))
-    return pids
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def fetch(port, method, path, body=None, headers=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    data = r.read().decode("utf-8", "replace")
-    c.close()
-    return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
 
 
 def wait_for_form(port, proc, log):
@@ -185,32 +69,6 @@ def wait_for_form(port, proc, log):
     return None
 
 
-def send_report(port, page, marker):
-    """Sends the form as a browser would; returns the reference or None."""
-    fields = dict(re.findall(
-        r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
-    action = re.search(r'<form method="post" action="([^"]+)"', page)
-    if "token" not in fields or not action:
-        report(False, "a report sent through it is received",
-               "no token or no form action in the page")
-        return None
-    fields["description"] = marker
-    fields["website"] = ""      # the honeypot, left empty as by a person
-    time.sleep(3.5)             # the bot window (token_min_age, 3 s)
-    status, hdr, body = fetch(port, "POST", action.group(1),
-                             urllib.parse.urlencode(fields),
-                             {"Content-Type": "application/x-www-form-urlencoded",
-                              "Origin": "http://127.0.0.1:%d" % port})
-    ref = None
-    if status == 303:
-        status, _, body = fetch(port, "GET", hdr.get("location", "/"))
-        m = re.search(r"TL-[0-9A-Z]{4}-[0-9A-Z]{4}", body)
-        ref = m.group(0) if m else None
-    report(ref is not None, "a report sent through it is received",
-           "POST answered %d:\n%s" % (status, body[:2000]))
-    return ref
-
-
 def read_back(root, ref, marker):
     cmd = ("cd /root/tipline && TIPLINE_DB=run/tips.db TIPLINE_KEY=run/demo.key "
            "build/tipline show %s --passphrase-file run/demo.pass" % ref)
@@ -221,16 +79,6 @@ def read_back(root, ref, marker):
     report(p.returncode == 0 and marker in out,
            "tipline in the root opens the report to what was sent",
            "exit %d\n%s%s" % (p.returncode, out, p.stderr.decode(errors="replace")))
-
-
-def installed_in(root, pkgs):
-    found = []
-    for pkg in pkgs:
-        p = subprocess.run(["chroot", root, "dpkg-query", "-W", "-f",
-                            "${Status}", pkg], capture_output=True, text=True)
-        if "ok installed" in p.stdout:
-            found.append(pkg)
-    return found
 
 
 def stop(proc, root):
@@ -262,15 +110,6 @@ def stop(proc, root):
            "still running: " + ", ".join(names))
 
 
-def unmount(root, mounted):
-    for dst in reversed(mounted):
-        subprocess.run(["umount", dst], timeout=30)
-    left = mounts_under(root)
-    for dst in reversed(left):
-        subprocess.run(["umount", "--lazy", dst], timeout=30)
-    return not mounts_under(root)
-
-
 def main():
     if os.geteuid() != 0 or not shutil.which("mmdebstrap"):
         report(False, "needs root and mmdebstrap (make test installs it)")
@@ -282,7 +121,7 @@ def main():
     mounted = []
     proc = None
     try:
-        if not build_root(root):
+        if not build_root(root, ["make", "git", "ca-certificates"]):
             return 1
         prepare(root)
         mount_all(root, mounted)

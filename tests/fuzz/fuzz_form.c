@@ -96,7 +96,7 @@ render(const struct report *r)
 
 	buf_init(&b, 4 * 1024 * 1024);
 	page_error_summary(&b, NULL, r, r->general != FG_NONE ?
-	    page_msgs[MSG_UNEXPECTED] : NULL);
+	    page_msgs[MSG_UNEXPECTED] : NULL, 0);
 	page_fields(&b, NULL, r);
 	FUZZ_CHECK(!b.failed);
 	buf_free(&b);

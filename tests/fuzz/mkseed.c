@@ -120,11 +120,14 @@ records(char *recs[3])
 static void
 envelopes(char *recs[3], const struct pubkey *us, const struct pubkey *them)
 {
+	struct seal_epoch *epoch = seal_epoch_new();
 	struct recipients rc;
 	unsigned char *env;
 	char name[32];
 	size_t i, n;
 
+	if (epoch == NULL)
+		abort();
 	for (i = 0; i < 3; i++) {
 		memset(&rc, 0, sizeof(rc));
 		/* The first to us alone; the others also to a second
@@ -138,7 +141,15 @@ envelopes(char *recs[3], const struct pubkey *us, const struct pubkey *them)
 		snprintf(name, sizeof(name), "sealed-%zu", i);
 		put("envelope", name, env, n);
 		free(env);
+		/* The same in v2, as the server seals reports now. */
+		if (envelope_seal_epoch(epoch, &rc, FUZZ_REF,
+		    (unsigned char *)recs[i], strlen(recs[i]), &env, &n) != 0)
+			abort();
+		snprintf(name, sizeof(name), "epoch-%zu", i);
+		put("envelope", name, env, n);
+		free(env);
 	}
+	seal_epoch_free(epoch);
 }
 
 /* A secret key file at the cheapest cost, and recipients files. */
@@ -277,8 +288,9 @@ check(void)
 	bad |= keyfile_parse_public(b, n, &rc, &line) != KF_OK || rc.n != 2;
 	free(b);
 	fuzz_env_keypair(pk, sk);
-	for (i = 0; i < 3; i++) {
-		snprintf(name, sizeof(name), "sealed-%zu", i);
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), i < 3 ? "sealed-%zu" : "epoch-%zu",
+		    i % 3);
 		b = slurp("envelope", name, &n);
 		if (envelope_open((unsigned char *)b, n, FUZZ_REF, pk, sk, &pt,
 		    &ptlen) != ENV_OK)

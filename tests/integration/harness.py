@@ -53,6 +53,15 @@ class Response:
         return None
 
 
+def is_writer(pid):
+    """The writer names itself (prctl PR_SET_NAME, cgi/main.c)."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip() == "tipline-writer"
+    except OSError:
+        return False
+
+
 class Stack:
     def __init__(self, build, extra_config="", workers=2):
         self.build = os.path.join(TOP, build)
@@ -113,8 +122,8 @@ class Stack:
         except OSError:
             return False
 
-    def workers(self):
-        """PIDs of the worker processes of the running tipline-fcgi."""
+    def children(self):
+        """PIDs of all the processes the running tipline-fcgi forked."""
         if self.fcgi is None:
             return []
         kids = []
@@ -129,6 +138,16 @@ class Stack:
             if int(stat.rsplit(")", 1)[1].split()[1]) == self.fcgi.pid:
                 kids.append(int(d))
         return kids
+
+    def workers(self):
+        """PIDs of the worker processes of the running tipline-fcgi (not
+        the writer)."""
+        return [p for p in self.children() if not is_writer(p)]
+
+    def writer(self):
+        """PID of the writer process (group commit), or None."""
+        w = [p for p in self.children() if is_writer(p)]
+        return w[0] if w else None
 
     def stop_fcgi(self, timeout=15):
         """SIGTERM, then wait; returns the exit status."""

@@ -46,11 +46,11 @@ MAX_TEAM = 16
 OPSLIMIT_MIN, OPSLIMIT_MAX = 1, 16
 MEMLIMIT_MIN, MEMLIMIT_MAX = 8192, 2 * 1024 * 1024 * 1024
 
-# Section 3: envelope v1.
+# Section 3: envelopes v1 and v2.
 ENV_MAGIC = b"TLEV"
-ENV_VERSION = 1
 ENV_HEADER = 6
-STANZA_BYTES = KEY_ID_BYTES + 80             # 88
+STANZA_BYTES = KEY_ID_BYTES + 80             # 88 (v1)
+STANZA2_BYTES = KEY_ID_BYTES + 32 + 16       # 56 (v2)
 NONCE_BYTES = 24
 TAG_BYTES = 16
 PAD_MIN_BUCKET = 1024
@@ -292,49 +292,83 @@ def envelope_from_db(db, ref):
     return row[0]
 
 
+def content_key_v1(stanza, pk, sk, ref, nonce):
+    """Step 4, v1: the content key from a sealed box."""
+    try:
+        return nacl.bindings.crypto_box_seal_open(stanza[KEY_ID_BYTES:], pk,
+                                                  sk)
+    except nacl.exceptions.CryptoError:
+        raise Fail("%s: envelope does not authenticate (content key does "
+                   "not open)" % ref)
+
+
+def content_key_v2(env, stanza, pk, sk, ref, nonce):
+    """Step 4, v2: X25519 with the epoch public key, the wrap key
+    BLAKE2b-256(key = shared, "TLEV" | 0x02 | epk | pk | ref), then the
+    content key unwrapped with XChaCha20-Poly1305 (no AD) and the
+    envelope's nonce."""
+    epk = env[ENV_HEADER:ENV_HEADER + 32]
+    try:
+        shared = nacl.bindings.crypto_scalarmult(sk, epk)
+    except nacl.exceptions.CryptoError:
+        raise Fail("%s: envelope does not authenticate (bad epoch key)"
+                   % ref)
+    wk = nacl.hash.blake2b(ENV_MAGIC + bytes([2]) + epk + pk +
+                           ref.encode("ascii"), digest_size=32, key=shared,
+                           encoder=nacl.encoding.RawEncoder)
+    try:
+        return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            stanza[KEY_ID_BYTES:], None, nonce, wk)
+    except nacl.exceptions.CryptoError:
+        raise Fail("%s: envelope does not authenticate (content key does "
+                   "not open)" % ref)
+
+
 def open_envelope(env, ref, pk, sk):
-    """Section 3, 'Opening an envelope, step by step', steps 2 to 6."""
+    """Section 3, 'Opening an envelope, step by step', steps 2 to 6; v1
+    and v2 differ in what comes before the nonce and in step 4."""
     n = len(env)
     if (n < ENV_HEADER or n > MAX_ENVELOPE or env[0:4] != ENV_MAGIC or
-            env[4] != ENV_VERSION):
-        raise Fail("%s: not a tipline envelope v1" % ref)
-    nrec = env[5]
+            env[4] not in (1, 2)):
+        raise Fail("%s: not a tipline envelope v1 or v2" % ref)
+    version, nrec = env[4], env[5]
     if not 1 <= nrec <= MAX_RECIPIENTS:
-        raise Fail("%s: not a tipline envelope v1 (recipients: %d)"
+        raise Fail("%s: not a tipline envelope (recipients: %d)"
                    % (ref, nrec))
-    fixed = ENV_HEADER + nrec * STANZA_BYTES + NONCE_BYTES + TAG_BYTES
+    # where the stanzas start, and their size
+    first, size = ((ENV_HEADER, STANZA_BYTES) if version == 1 else
+                   (ENV_HEADER + 32, STANZA2_BYTES))
+    noff = first + nrec * size
+    fixed = noff + NONCE_BYTES + TAG_BYTES
     if n < fixed + PAD_MIN_BUCKET:
-        raise Fail("%s: not a tipline envelope v1 (too short)" % ref)
+        raise Fail("%s: not a tipline envelope (too short)" % ref)
     bucket = n - fixed
     if bucket & (bucket - 1):
-        raise Fail("%s: not a tipline envelope v1 (padded size %d is not "
+        raise Fail("%s: not a tipline envelope (padded size %d is not "
                    "a power of two)" % (ref, bucket))
+    nonce = env[noff:noff + NONCE_BYTES]
 
     # Step 3: the first stanza with our key id.
     kid = key_id(pk)
     for i in range(nrec):
-        off = ENV_HEADER + i * STANZA_BYTES
+        off = first + i * size
         if env[off:off + KEY_ID_BYTES] == kid:
-            stanza = env[off:off + STANZA_BYTES]
+            stanza = env[off:off + size]
             break
     else:
         raise Fail("%s: envelope not sealed to this key" % ref)
 
     # Step 4: the content key.
-    try:
-        ck = nacl.bindings.crypto_box_seal_open(stanza[KEY_ID_BYTES:], pk,
-                                                sk)
-    except nacl.exceptions.CryptoError:
-        raise Fail("%s: envelope does not authenticate (content key does "
-                   "not open)" % ref)
+    if version == 1:
+        ck = content_key_v1(stanza, pk, sk, ref, nonce)
+    else:
+        ck = content_key_v2(env, stanza, pk, sk, ref, nonce)
     if len(ck) != 32:
         raise Fail("%s: content key is not 32 bytes" % ref)
 
     # Step 5: the padded record, bound to its row by the AD.
-    noff = ENV_HEADER + nrec * STANZA_BYTES
-    nonce = env[noff:noff + NONCE_BYTES]
     ct = env[noff + NONCE_BYTES:]
-    ad = ENV_MAGIC + bytes([ENV_VERSION]) + ref.encode("ascii")
+    ad = ENV_MAGIC + bytes([version]) + ref.encode("ascii")
     try:
         padded = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
             ct, ad, nonce, ck)

@@ -199,6 +199,16 @@ def review_pty(st, typed_ahead):
             if done:
                 status = st_
                 break
+        # What the program wrote just before it exited may still wait
+        # in the pty: read it to the end (EOF, or EIO once drained).
+        while status is not None and select.select([fd], [], [], 2)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
     finally:
         if status is None:
             for _ in range(100):

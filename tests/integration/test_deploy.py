@@ -941,6 +941,7 @@ def t_form_page_rate_limit(lv):
     that says to wait; other pages are not limited by it. From
     127.0.0.3, a fresh address, over HTTP/2."""
     statuses = []
+    start = time.monotonic()
     for _ in range(40):
         head, body = lv.curl("--interface", "127.0.0.3", lv.url("/"))
         status = int(head.split()[1])
@@ -948,10 +949,14 @@ def t_form_page_rate_limit(lv):
         if status == 429:
             assert "load the page again" in body, body
             assert_headers(header_lines(head), "429 form")
+    elapsed = time.monotonic() - start
     assert 429 in statuses, statuses
     first = statuses.index(429)
-    assert 20 <= first <= 23, statuses            # the burst of 20, and one
-    assert set(statuses[:first]) == {200} and set(statuses[first:]) == {429}, statuses
+    assert set(statuses[:first]) == {200} and first >= 20, statuses
+    # The burst of 20, one more, and what the rate (20 a minute: one
+    # every 3 s) refilled while the loop ran: on a loaded machine a slow
+    # loop earns a few more, never more than that.
+    assert statuses.count(200) <= 21 + int(elapsed / 3), (elapsed, statuses)
     head, _ = lv.curl("--interface", "127.0.0.3", lv.url("/privacy"))
     assert head.startswith("HTTP/2 200"), head
 

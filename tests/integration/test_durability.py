@@ -4,7 +4,8 @@ heard, whatever happens to the server a moment later; before that point
 the reporter gets an error page, never a false "received".
 
 - kill -9 under load: several clients send a few hundred reports while
-  workers and the supervising parent are killed with SIGKILL at random
+  workers, the writer and the supervising parent are killed with SIGKILL
+  at random
   moments; the service is started again on the same socket, as an
   operator (or systemd's Restart=) would. Every reference a client saw
   is in the database and opens to exactly what that client sent; the
@@ -457,11 +458,11 @@ def killer(sc, plan, rnd, kills, deadline):
             kill_parent(sc, rnd)
             kills["parent"] += 1
             continue
-        pid = busy_worker(sc.st, rnd)
+        pid = busy_worker(sc.st, rnd) if what == "worker" else sc.st.writer()
         if pid is not None:
             try:
                 os.kill(pid, signal.SIGKILL)
-                kills["worker"] += 1
+                kills[what] += 1
             except ProcessLookupError:
                 pass
 
@@ -470,9 +471,10 @@ def t_kill9_under_load(sc):
     st = sc.st
     deadline = time.monotonic() + 150
     rnd = random.Random()
-    plan = ["worker"] * 8 + ["parent"] * 3
+    plan = ["worker"] * 8 + ["writer"] * 4 + ["parent"] * 3
     rnd.shuffle(plan)
-    load, stop, kills = Load(), threading.Event(), {"worker": 0, "parent": 0}
+    load, stop, kills = Load(), threading.Event(), {"worker": 0, "parent": 0,
+                                                     "writer": 0}
     clients = [threading.Thread(target=client, args=(st, load, c, stop,
                                                      deadline, 30, 300))
                for c in range(8)]
@@ -493,6 +495,7 @@ def t_kill9_under_load(sc):
     assert st.stop() == 0
     assert not load.unexpected, load.unexpected[:5]
     assert kills["worker"] >= 6 and kills["parent"] == 3, kills
+    assert kills["writer"] >= 3, kills
     acked = {ref: extra}
     for rep in load.reports:
         if rep["refs"]:
@@ -515,10 +518,12 @@ def t_kill9_under_load(sc):
     retried = sum(1 for r in load.reports if r["errors"] and r["refs"])
     print("# kill -9 under load: %d reports sent by 8 clients, %d "
           "acknowledged (%d after an error page and a resend), %d stored "
-          "without an acknowledgement; killed %d workers and %d parents; "
+          "without an acknowledgement; killed %d workers, %d writers and %d "
+          "parents; "
           "answers %s" % (len(load.reports), len(acked) - 1, retried,
                           len(rows) - len(acked), kills["worker"],
-                          kills["parent"], load.answers), flush=True)
+                          kills["writer"], kills["parent"], load.answers),
+          flush=True)
 
 
 # disk full ---------------------------------------------------------------
@@ -553,7 +558,7 @@ def check_503(r, form):
 def t_disk_full(sc, how):
     st = sc.st
     db = st.db
-    workers, parent = sorted(st.workers()), st.fcgi.pid
+    workers, parent = sorted(st.children()), st.fcgi.pid
     ballast = os.path.join(os.path.dirname(db), "ballast")
     if how == "tmpfs":
         fill(ballast, 96 * 1024)
@@ -598,7 +603,7 @@ def t_disk_full(sc, how):
         ref = ref_of(post(st, form, fields))
         assert ref is not None, "intake did not resume"
         acked[ref] = Sent(fields, form.lang)
-    assert sorted(st.workers()) == workers and st.fcgi.pid == parent, \
+    assert sorted(st.children()) == workers and st.fcgi.pid == parent, \
         "the service restarted"
     check_db(db)
     rows = check_acked(st, db, acked)

@@ -67,8 +67,9 @@ def t_form_page(st):
     assert r.header("Cache-Control") == "no-store"
     assert r.header("Set-Cookie") is None
     assert 'action="/submit"' in r.text and 'name="description"' in r.text
-    assert '<html lang="en">' in r.text
-    assert "117" in r.text and "112" in r.text
+    assert '<html lang="en" dir="ltr">' in r.text
+    # the profile's numbers, as tel: links (issue 16)
+    assert 'href="tel:117"' in r.text and 'href="tel:144"' in r.text
     h = st.request("HEAD", "/")
     assert h.status == 200 and h.body == b""
 
@@ -153,7 +154,8 @@ def t_invalid_inputs(st, toks):
     before = st.count()
     # bad UTF-8: 400, the other field kept
     r = submit(st, toks[0], {"description": "ok", "municipality": b"\xff\xfe"})
-    expect_rejected(st, r, 400, before, "There is a problem", "#f-municipality")
+    expect_rejected(st, r, 400, before, "Your report has not been sent yet",
+                    "#f-municipality")
     # too long, with what was typed kept
     r = submit(st, toks[1], {"description": "x" * 10001, "municipality": "Keepme"})
     expect_rejected(st, r, 400, before, "too long", 'value="Keepme"')
@@ -266,12 +268,12 @@ def t_locked_database(st, toks):
 
 
 def t_write_failure(st, toks):
-    """Writes to the database fail (a file-size limit on the workers, the
-    way a full disk fails a write): 503 'not received', no row; when the
-    limit is lifted, intake resumes without a restart."""
+    """Writes to the database fail (a file-size limit on the workers and
+    the writer, the way a full disk fails a write): 503 'not received', no
+    row; when the limit is lifted, intake resumes without a restart."""
     import resource
     before = st.count()
-    ws = st.workers()
+    ws = st.children()
     for w in ws:
         resource.prlimit(w, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
     try:
@@ -282,7 +284,7 @@ def t_write_failure(st, toks):
         for w in ws:
             resource.prlimit(w, resource.RLIMIT_FSIZE,
                              (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-    assert st.workers() == ws or sorted(st.workers()) == sorted(ws)
+    assert sorted(st.children()) == sorted(ws)
     for tok in toks[:2]:
         ref_of(submit(st, tok, {"description": "cannot be written"}))
     assert st.count() == before + 2

@@ -203,14 +203,18 @@ def t_form_page_limit(st):
         assert status == 200 and b'name="token"' in body, (path, status)
     tokens = 0
     codes = []
+    start = time.monotonic()
     for _ in range(3 * burst):
         status, _, body = request(st, "GET", "/", src="127.0.0.8")
         codes.append(status)
         tokens += b'name="token"' in body
+    elapsed = time.monotonic() - start
     first = codes.index(429) if 429 in codes else None
-    assert first is not None and set(codes[first:]) == {429}, codes
-    # a burst's worth, plus what the rate refilled while the loop ran
-    assert burst <= tokens <= burst + 3, (tokens, codes)
+    assert first is not None and first >= burst, codes
+    # a burst's worth, plus what the rate refilled while the loop ran (a
+    # loaded machine's slow loop earns more, never more than the rate)
+    assert burst <= tokens <= burst + 2 + int(elapsed * rate / 60), \
+        (tokens, elapsed, codes)
     assert request(st, "GET", "/privacy", src="127.0.0.8")[0] == 200
     assert bad_post(st, "127.0.0.8") == 400
 
@@ -336,7 +340,8 @@ def main():
             run.run("ipv6_conn_limit_per_64", t_ipv6_conn_limit_per_64, st)
             run.run("ipv4_mapped_limits_per_address", t_ipv4_mapped_per_address, st)
         else:
-            print("ok - ipv6_limits_per_64 # SKIP no IPv6 loopback here", flush=True)
+            print("not ok - ipv6_limits_per_64 (no IPv6 loopback here: the "
+                  "per-/64 limit cannot be checked)", flush=True)
         run.run("no_sanitizer_reports", st.assert_no_sanitizer_reports)
     finally:
         if lo is not None:

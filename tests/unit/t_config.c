@@ -16,7 +16,7 @@ TEST(defaults_are_sane)
 	struct config c;
 
 	config_defaults(&c);
-	CHECK(c.workers == 2 && c.token_min_age == 3);
+	CHECK(c.workers == 8 && c.token_min_age == 3);
 	CHECK(c.database[0] == '/' && c.recipients[0] == '/');
 }
 
@@ -27,12 +27,14 @@ TEST(every_key_is_read)
 
 	CHECK(parse("# comment\n\n  database = /d/tips.db  \r\nrecipients=/r\n"
 	    "secret =/s\ntemplates= /t\nworkers = 4\ntoken_min_age = 0\n"
-	    "token_max_age = 600\nbusy_timeout_ms = 100", &c, err) == 0);
+	    "token_max_age = 600\nbusy_timeout_ms = 100\nprofile = /p/x.profile",
+	    &c, err) == 0);
 	CHECK(strcmp(c.database, "/d/tips.db") == 0);
 	CHECK(strcmp(c.recipients, "/r") == 0 && strcmp(c.secret, "/s") == 0);
 	CHECK(strcmp(c.templates, "/t") == 0 && c.workers == 4);
 	CHECK(c.token_min_age == 0 && c.token_max_age == 600);
 	CHECK(c.busy_timeout_ms == 100);
+	CHECK(strcmp(c.profile, "/p/x.profile") == 0);
 }
 
 TEST(mistakes_name_their_line)
@@ -55,6 +57,34 @@ TEST(mistakes_name_their_line)
 	CHECK(parse("workers = 2\0\n", &c, err) == 0);
 }
 
+TEST(max_db_size_takes_a_size_with_a_unit)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	CHECK(c.max_db_size == 1024LL * 1024 * 1024);
+	CHECK(parse("max_db_size = 1G\n", &c, err) == 0);
+	CHECK(c.max_db_size == 1LL << 30);
+	CHECK(parse("max_db_size = 512M\n", &c, err) == 0);
+	CHECK(c.max_db_size == 512LL << 20);
+	CHECK(parse("max_db_size = 2048K\n", &c, err) == 0);
+	CHECK(c.max_db_size == 2LL << 20);
+	CHECK(parse("max_db_size = 1T\n", &c, err) == 0);
+	CHECK(c.max_db_size == 1LL << 40);
+	CHECK(parse("max_db_size = 1048576\n", &c, err) == 0);
+	CHECK(c.max_db_size == 1LL << 20);
+	CHECK(parse("max_db_size = 1023K\n", &c, err) == 1);
+	CHECK(strstr(err, "max_db_size") != NULL);
+	CHECK(parse("max_db_size = 2T\n", &c, err) == 1);
+	CHECK(parse("max_db_size = 1GB\n", &c, err) == 1);
+	CHECK(parse("max_db_size = G\n", &c, err) == 1);
+	CHECK(parse("max_db_size = -1G\n", &c, err) == 1);
+	CHECK(parse("max_db_size = 0\n", &c, err) == 1);
+	CHECK(parse("max_db_size = 99999999999999999999T\n", &c, err) == 1);
+	CHECK(parse("max_db_size = 9999999999999T\n", &c, err) == 1);
+}
+
 TEST(overlong_lines_and_nul_bytes_are_refused)
 {
 	struct config c;
@@ -73,6 +103,7 @@ main(void)
 	RUN(defaults_are_sane);
 	RUN(every_key_is_read);
 	RUN(mistakes_name_their_line);
+	RUN(max_db_size_takes_a_size_with_a_unit);
 	RUN(overlong_lines_and_nul_bytes_are_refused);
 	return T_DONE();
 }

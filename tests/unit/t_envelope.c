@@ -1,5 +1,7 @@
-/* Envelope v1: round trip, several recipients, padding buckets, and
- * tamper detection (a changed byte, a swapped reference, a wrong key). */
+/* Envelopes v1 and v2: round trip, several recipients, padding buckets,
+ * and tamper detection (a changed byte, a swapped reference, a wrong
+ * key); v2's epochs: one key pair for at most EPOCH_USES reports, a new
+ * one for other recipients. */
 #include <sodium.h>
 
 #include "t.h"
@@ -141,6 +143,120 @@ TEST(seal_refuses_no_recipients_and_oversized_records)
 	free(big);
 }
 
+static const unsigned char *
+epk_of(const unsigned char *env)
+{
+	return env + ENV_HEADER;
+}
+
+TEST(v2_round_trip_for_every_recipient_and_layout)
+{
+	struct seal_epoch *e = seal_epoch_new();
+	unsigned char *env;
+	size_t n;
+	char *out;
+
+	CHECK(e != NULL);
+	CHECK(envelope_seal_epoch(e, &rc, "TL-AAAA-BBBB",
+	    (const unsigned char *)msg, strlen(msg), &env, &n) == 0);
+	CHECK(n == ENV_HEADER + PK_BYTES + 2 * STANZA2_BYTES + ENV_NONCE +
+	    1024 + 16);
+	CHECK(memcmp(env, "TLEV\x02\x02", 6) == 0);
+	CHECK(memcmp(env + ENV_HEADER + PK_BYTES, rc.k[0].id, KEY_ID_BYTES) ==
+	    0);
+	CHECK(open_with(env, n, "TL-AAAA-BBBB", pk1, sk1, &out) == ENV_OK);
+	CHECK(out && strcmp(out, msg) == 0);
+	free(out);
+	CHECK(open_with(env, n, "TL-AAAA-BBBB", pk2, sk2, &out) == ENV_OK);
+	CHECK(out && strcmp(out, msg) == 0);
+	free(out);
+	free(env);
+	seal_epoch_free(e);
+}
+
+TEST(v2_every_changed_byte_a_moved_row_and_a_wrong_key_fail)
+{
+	struct seal_epoch *e = seal_epoch_new();
+	unsigned char *env;
+	size_t n, i, bad = 0;
+	char *out;
+
+	CHECK(envelope_seal_epoch(e, &rc, "TL-AAAA-BBBB",
+	    (const unsigned char *)msg, strlen(msg), &env, &n) == 0);
+	for (i = 0; i < n; i++) {
+		env[i] ^= 0x01;
+		bad += open_with(env, n, "TL-AAAA-BBBB", pk1, sk1, &out) ==
+		    ENV_OK;
+		free(out);
+		env[i] ^= 0x01;
+	}
+	/* The second stanza is not read when opening with key 1. */
+	CHECK(bad == STANZA2_BYTES);
+	CHECK(open_with(env, n, "TL-AAAA-BBBC", pk1, sk1, &out) ==
+	    ENV_E_AUTH);
+	CHECK(open_with(env, n, "TL-AAAA-BBBB", pk3, sk3, &out) ==
+	    ENV_E_NOKEY);
+	free(env);
+	seal_epoch_free(e);
+}
+
+/* An epoch seals EPOCH_USES reports with one key pair, each with its own
+ * content key and nonce; the next report starts a new epoch, and so do
+ * other recipients. */
+TEST(v2_epoch_rotates_after_its_uses_and_for_other_recipients)
+{
+	struct seal_epoch *e = seal_epoch_new();
+	struct recipients one = rc;
+	unsigned char first[PK_BYTES], *env, *prev = NULL;
+	size_t n, pn = 0;
+	int i, same = 0, nonce_same = 0;
+	char *out;
+
+	for (i = 0; i < EPOCH_USES + 1; i++) {
+		CHECK(envelope_seal_epoch(e, &rc, "TL-AAAA-BBBB",
+		    (const unsigned char *)msg, strlen(msg), &env, &n) == 0);
+		if (i == 0)
+			memcpy(first, epk_of(env), PK_BYTES);
+		if (i < EPOCH_USES)
+			same += memcmp(first, epk_of(env), PK_BYTES) == 0;
+		else
+			CHECK(memcmp(first, epk_of(env), PK_BYTES) != 0);
+		if (prev != NULL)
+			nonce_same += memcmp(prev + n - 1024 - 16 - ENV_NONCE,
+			    env + n - 1024 - 16 - ENV_NONCE, ENV_NONCE) == 0;
+		free(prev);
+		prev = env;
+		pn = n;
+	}
+	CHECK(same == EPOCH_USES && nonce_same == 0);
+	CHECK(open_with(prev, pn, "TL-AAAA-BBBB", pk2, sk2, &out) == ENV_OK);
+	free(out);
+	one.n = 1;
+	CHECK(envelope_seal_epoch(e, &one, "TL-AAAA-BBBB",
+	    (const unsigned char *)msg, strlen(msg), &env, &n) == 0);
+	CHECK(memcmp(epk_of(prev), epk_of(env), PK_BYTES) != 0);
+	CHECK(open_with(env, n, "TL-AAAA-BBBB", pk2, sk2, &out) ==
+	    ENV_E_NOKEY);
+	free(env);
+	free(prev);
+	seal_epoch_free(e);
+}
+
+TEST(v2_refuses_a_low_order_recipient_key)
+{
+	struct seal_epoch *e = seal_epoch_new();
+	struct recipients bad;
+	unsigned char *env = NULL;
+	size_t n;
+
+	memset(&bad, 0, sizeof(bad));
+	bad.n = 1;	/* the all-zero key: X25519 gives all zeros */
+	CHECK(envelope_seal_epoch(e, &bad, "TL-AAAA-BBBB",
+	    (const unsigned char *)msg, strlen(msg), &env, &n) != 0);
+	CHECK(env == NULL);
+	seal_epoch_free(e);
+}
+
 int
 main(void)
 {
@@ -157,5 +273,9 @@ main(void)
 	RUN(a_swapped_reference_fails);
 	RUN(a_wrong_key_fails);
 	RUN(seal_refuses_no_recipients_and_oversized_records);
+	RUN(v2_round_trip_for_every_recipient_and_layout);
+	RUN(v2_every_changed_byte_a_moved_row_and_a_wrong_key_fail);
+	RUN(v2_epoch_rotates_after_its_uses_and_for_other_recipients);
+	RUN(v2_refuses_a_low_order_recipient_key);
 	return T_DONE();
 }

@@ -4,6 +4,7 @@
 
 #include "fields.h"
 #include "form.h"
+#include "token.h"
 
 static enum form_err
 parse(const char *s, struct form *f)
@@ -94,17 +95,79 @@ check(const char *s, struct form *f, struct report *r)
 	return form_check(f, r);
 }
 
+/* A token's worth of base64url characters (not a valid MAC: the form
+ * checks only its shape; token_check does the rest). */
+#define TOK "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_"
+
 TEST(accepts_a_minimal_report)
 {
 	struct form f;
 	struct report r;
 
-	CHECK(check("description=Hello&token=t&lang=fr&website=", &f, &r) ==
-	    0);
+	CHECK(strlen(TOK) == TOKEN_CHARS);
+	CHECK(check("description=Hello&token=" TOK "&lang=fr&website=", &f,
+	    &r) == 0);
 	CHECK(r.nerr == 0 && r.general == FG_NONE);
 	CHECK(strcmp(r.value[field_index("description")], "Hello") == 0);
-	CHECK(strcmp(r.token, "t") == 0 && strcmp(r.lang, "fr") == 0);
-	CHECK(r.honeypot != NULL && r.honeypot[0] == '\0');
+	CHECK(strcmp(r.token, TOK) == 0 && strcmp(r.lang, "fr") == 0);
+	CHECK(!r.bot);
+	form_free(&f);
+}
+
+/* issue 11 item 6: the hidden names skipped the checks and were read
+ * with strlen(), so "%00..." in the honeypot passed as empty and a
+ * token followed by "%00junk" passed as the token. */
+TEST(hidden_fields_get_the_same_checks_as_visible_ones)
+{
+	static const char *bad_token[] = {
+		"description=x&token=" TOK "%00junk",
+		"description=x&token=" TOK "A",
+		"description=x&token=t",
+		"description=x&token=",
+		"description=x&token=%00" TOK,
+		"description=x&token=" TOK "%0A",
+	};
+	static const char *bad_lang[] = {
+		"description=x&lang=fr%00junk", "description=x&lang=f%1Br",
+		"description=x&lang=", "description=x&lang=%FF%FF",
+		"description=x&lang=abcdefghi",
+	};
+	struct form f;
+	struct report r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_token) / sizeof(bad_token[0]); i++) {
+		CHECK(check(bad_token[i], &f, &r) == -1);
+		CHECK(r.token == NULL && r.general == FG_HIDDEN);
+		form_free(&f);
+	}
+	for (i = 0; i < sizeof(bad_lang) / sizeof(bad_lang[0]); i++) {
+		CHECK(check(bad_lang[i], &f, &r) == -1);
+		CHECK(r.lang == NULL && r.general == FG_HIDDEN);
+		form_free(&f);
+	}
+}
+
+TEST(any_byte_in_the_honeypot_marks_a_bot)
+{
+	static const char *bot[] = {
+		"description=x&website=%00", "description=x&website=%00http",
+		"description=x&website=a", "description=x&website=%1B",
+		"description=x&website=%FF",
+	};
+	struct form f;
+	struct report r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bot) / sizeof(bot[0]); i++) {
+		CHECK(check(bot[i], &f, &r) == -1);
+		CHECK(r.bot);
+		form_free(&f);
+	}
+	CHECK(check("description=x&website=", &f, &r) == 0 && !r.bot);
+	form_free(&f);
+	CHECK(check("description=x&website=&website=", &f, &r) == -1);
+	CHECK(r.general == FG_DUPLICATE);
 	form_free(&f);
 }
 
@@ -270,6 +333,8 @@ main(void)
 	RUN(keeps_nul_bytes_with_their_length);
 	RUN(limits_pairs_names_and_values);
 	RUN(accepts_a_minimal_report);
+	RUN(hidden_fields_get_the_same_checks_as_visible_ones);
+	RUN(any_byte_in_the_honeypot_marks_a_bot);
 	RUN(requires_the_description);
 	RUN(rejects_unknown_and_duplicate_fields);
 	RUN(checks_every_choice_field);

@@ -6,6 +6,7 @@
 
 #include "t.h"
 
+#include "ask.h"
 #include "catalog.h"
 #include "fields.h"
 #include "keyfile.h"
@@ -253,7 +254,7 @@ TEST(accept_language_picks_the_best_of_ours)
 #define NEG(s) lang_negotiate((s), strlen(s))
 	CHECK(NEG("fr-CH,fr;q=0.9,en;q=0.8,de;q=0.7") == LANG_FR);
 	CHECK(NEG("en-US,en;q=0.9") == LANG_EN);
-	CHECK(NEG("es,it;q=0.5") == LANG_IT);
+	CHECK(NEG("sv,it;q=0.5") == LANG_IT);
 	CHECK(NEG("it-CH") == LANG_IT);
 	CHECK(NEG("de-CH-1996") == LANG_DE);
 	CHECK(NEG("gsw-CH, en;q=0.5") == LANG_DE);	/* Swiss German */
@@ -263,8 +264,10 @@ TEST(accept_language_picks_the_best_of_ours)
 	CHECK(NEG(" fr ;q=0.9 , it;Q=1") == LANG_IT);
 	CHECK(NEG("en;q=1.000") == LANG_EN);
 	CHECK(NEG("*") == LANG_DEFAULT);
-	CHECK(NEG("es, *;q=0.1") == LANG_DEFAULT);
-	CHECK(NEG("es") == -1);
+	CHECK(NEG("sv, *;q=0.1") == LANG_DEFAULT);
+	CHECK(NEG("sv") == -1);
+	CHECK(NEG("ro-RO,ro;q=0.9") == LANG_RO);
+	CHECK(NEG("fa-IR, ar;q=0.5") == LANG_FA);
 	CHECK(NEG("") == -1);
 	CHECK(NEG("english") == -1);
 	CHECK(lang_negotiate(NULL, 0) == -1);
@@ -345,7 +348,10 @@ TEST(language_links_escape_the_page_and_mark_the_current)
 	struct buf b;
 
 	buf_init(&b, 0);
-	page_lang_nav(&b, NULL, LANG_IT, "/received?ref=\"<x>&");
+	static const enum lang offered[] = { LANG_DE, LANG_FR, LANG_IT,
+	    LANG_AR };
+
+	page_lang_nav(&b, NULL, LANG_IT, "/received?ref=\"<x>&", offered, 4);
 	CHECK(b.p != NULL);
 	CHECK(strstr(b.p, "href=\"/received?ref=&quot;&lt;x&gt;&amp;lang=de\"")
 	    != NULL);
@@ -353,6 +359,9 @@ TEST(language_links_escape_the_page_and_mark_the_current)
 	    "Italiano</a>") != NULL);
 	CHECK(strstr(b.p, "lang=\"fr\">Fran\xc3\xa7" "ais</a>") != NULL);
 	CHECK(strstr(b.p, "aria-label=\"Language\"") != NULL);
+	CHECK(strstr(b.p, "lang=\"ar\" dir=\"rtl\"") != NULL);
+	CHECK(strstr(b.p, "lang=en\"") == NULL);	/* not offered */
+	CHECK(strstr(b.p, "<summary>Language: Italiano</summary>") != NULL);
 	buf_free(&b);
 }
 
@@ -367,10 +376,13 @@ TEST(shipped_catalogs_cover_every_text_in_every_language)
 	CHECK(strcmp(catalog_tr(&t.cat[LANG_DE], "Leave this page"),
 	    "Seite sofort verlassen") == 0);
 	CHECK(strcmp(catalog_tr(&t.cat[LANG_IT], "Geneva"), "Ginevra") == 0);
-	CHECK(strcmp(catalog_tr(&t.cat[LANG_FR], "(optional)"),
-	    "(facultatif)") == 0);
-	CHECK(strcmp(catalog_tr(&t.cat[LANG_EN], "(optional)"),
-	    "(optional)") == 0);
+	CHECK(strcmp(catalog_tr(&t.cat[LANG_FR], "(required)"),
+	    "(obligatoire)") == 0);
+	CHECK(strcmp(catalog_tr(&t.cat[LANG_EN], "(required)"),
+	    "(required)") == 0);
+	/* issue 16: "Ihre Rolle" read "your role" beside the suspects */
+	CHECK(strncmp(catalog_tr(&t.cat[LANG_DE], "Their role"), "Ihre", 4)
+	    != 0);
 	page_unload(&t);
 }
 
@@ -422,22 +434,148 @@ TEST(the_french_form_is_french)
 	CHECK(form_parse(body, strlen(body), &f) == FORM_OK);
 	form_check(&f, &r);
 	buf_init(&b, 0);
-	page_error_summary(&b, &t.cat[LANG_FR], &r, page_msgs[MSG_TOKEN_BAD]);
+	page_error_summary(&b, &t.cat[LANG_FR], &r, page_msgs[MSG_TOKEN_BAD],
+	    0);
 	page_fields(&b, &t.cat[LANG_FR], &r);
 	CHECK(b.p != NULL);
-	CHECK(strstr(b.p, "Il y a un probl\xc3\xa8me") != NULL);
+	CHECK(strstr(b.p, "pas encore \xc3\xa9t\xc3\xa9 envoy\xc3\xa9") != NULL);
 	CHECK(strstr(b.p, "Gen\xc3\xa8ve</option>") != NULL);
-	CHECK(strstr(b.p, "(facultatif)") != NULL);
+	CHECK(strstr(b.p, "(obligatoire)") != NULL);
 	CHECK(strstr(b.p, "Veuillez choisir l\xe2\x80\x99une des options.")
 	    != NULL);
 	CHECK(strstr(b.p, "Le formulaire n\xe2\x80\x99" "a pas pu") != NULL);
 	CHECK(strstr(b.p, "(optional)") == NULL);
 	CHECK(strstr(b.p, "Please choose") == NULL);
-	CHECK(strstr(b.p, "There is a problem") == NULL);
+	CHECK(strstr(b.p, "has not been sent") == NULL);
 	CHECK(strstr(b.p, "aria-describedby=\"h-canton e-canton\"") != NULL);
 	buf_free(&b);
 	form_free(&f);
 	page_unload(&t);
+}
+
+/* issue 11 item 7: a form that came back full of '"' (six times longer
+ * once escaped) overflowed the page buffer and the reporter got a blank
+ * 400. The worst case the input limits allow: every byte of a MAX_BODY
+ * body a '"' in a field that is echoed, each field at MAX_FIELD_BYTES,
+ * every field in error, the longest general message; in every language
+ * it fits MAX_PAGE, and what is not echoed input fits MAX_PAGE_FIXED. */
+static char *
+worst_body(size_t *echoed)
+{
+	char *body = malloc(MAX_BODY + 1);
+	size_t i, len = 0, k, room;
+
+	*echoed = 0;
+	for (i = 0; i < nfields && body != NULL; i++) {
+		if (fields[i].kind == FIELD_CHOICE)
+			continue;
+		k = strlen(fields[i].name) + 2;		/* "&name=" */
+		if (len + k >= MAX_BODY)
+			break;
+		len += (size_t)sprintf(body + len, "%s%s=", len ? "&" : "",
+		    fields[i].name);
+		room = MAX_BODY - len;
+		k = room < MAX_FIELD_BYTES ? room : MAX_FIELD_BYTES;
+		memset(body + len, '"', k);
+		len += k;
+		*echoed += k;
+	}
+	if (body != NULL)
+		body[len] = '\0';
+	return body;
+}
+
+static int
+render_form_page(const struct templates *t, enum lang l,
+    const struct report *r, size_t *len)
+{
+	struct buf fb, sb, content, nav, page;
+	int failed;
+
+	buf_init(&fb, MAX_PAGE);
+	buf_init(&sb, MAX_PAGE);
+	buf_init(&content, MAX_PAGE);
+	buf_init(&nav, MAX_PAGE);
+	buf_init(&page, MAX_PAGE);
+	page_fields(&fb, &t->cat[l], r);
+	enum lang all[LANG_MAX];
+	size_t i;
+
+	for (i = 0; i < LANG_MAX; i++)
+		all[i] = (enum lang)i;
+	/* The worst case: the contact question too, every language. */
+	page_error_summary(&sb, &t->cat[l], r, page_msgs[MSG_NOT_STORED],
+	    ASK_CONTACT_HOW);
+	page_lang_nav(&nav, &t->cat[l], l, "/?", all, LANG_MAX);
+	{
+		const struct var v[] = {
+			{ "errors", sb.p, VAR_HTML },
+			{ "fields", fb.p, VAR_HTML },
+			{ "token", "AAAA", VAR_TEXT },
+			{ "lang", lang_code(l), VAR_TEXT },
+		};
+		page_render(&content, &t->cat[l], t->text[PAGE_FORM], v, 4);
+	}
+	{
+		const struct var v[] = {
+			{ "lang", lang_code(l), VAR_TEXT },
+			{ "languages", nav.p, VAR_HTML },
+			{ "content", content.p, VAR_HTML },
+		};
+		page_render(&page, &t->cat[l], t->text[PAGE_LAYOUT], v, 3);
+	}
+	failed = fb.failed || sb.failed || content.failed || nav.failed ||
+	    page.failed;
+	*len = page.len;
+	buf_free(&fb);
+	buf_free(&sb);
+	buf_free(&content);
+	buf_free(&nav);
+	buf_free(&page);
+	return failed;
+}
+
+TEST(the_worst_case_form_fits_the_page_in_every_language)
+{
+	struct templates t;
+	struct report r;
+	struct form f;
+	char err[512], *body;
+	size_t echoed, len;
+	int l;
+
+	CHECK(page_load(&t, "html", err, sizeof(err)) == 0);
+	CHECK((body = worst_body(&echoed)) != NULL);
+	CHECK(strlen(body) == MAX_BODY && echoed > 6 * 40000);
+	CHECK(form_parse(body, strlen(body), &f) == FORM_OK);
+	CHECK(form_check(&f, &r) == -1);
+	for (l = 0; l < LANG_MAX; l++) {
+		CHECK(render_form_page(&t, (enum lang)l, &r, &len) == 0);
+		CHECK(len >= MAX_ESCAPE * echoed);
+		CHECK(len - MAX_ESCAPE * echoed < MAX_PAGE_FIXED);
+	}
+	form_free(&f);
+	free(body);
+	page_unload(&t);
+}
+
+TEST(escaping_writes_at_most_max_escape_bytes_per_byte)
+{
+	struct buf b;
+	char c;
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		c = (char)i;
+		buf_init(&b, 0);
+		html_escape(&b, &c, 1);
+		CHECK(b.len <= MAX_ESCAPE);
+		buf_free(&b);
+	}
+	buf_init(&b, 0);
+	html_escape(&b, "\"", 1);
+	CHECK(b.len == MAX_ESCAPE);
+	buf_free(&b);
 }
 
 int
@@ -459,5 +597,7 @@ main(void)
 	RUN(shipped_catalogs_cover_every_text_in_every_language);
 	RUN(a_missing_translation_stops_start_up_and_is_named);
 	RUN(the_french_form_is_french);
+	RUN(the_worst_case_form_fits_the_page_in_every_language);
+	RUN(escaping_writes_at_most_max_escape_bytes_per_byte);
 	return T_DONE();
 }

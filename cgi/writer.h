@@ -1,0 +1,46 @@
+/*
+ * Group commit: one writer process owns the database's write
+ * connection; the workers send it sealed rows and wait for its answer,
+ * which comes only after the COMMIT (synchronous=FULL) that holds the
+ * row. Each worker has its own SOCK_SEQPACKET socketpair to the writer,
+ * made by the parent before it forks anyone (bench/README.md, "What
+ * would meet the targets").
+ */
+#ifndef TIPLINE_WRITER_H
+#define TIPLINE_WRITER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* A worker's end. gen points into memory shared with the parent, which
+ * bumps it when the writer dies: a worker waiting for an answer then
+ * gives up at once (503) instead of waiting out its timeout. */
+struct writer {
+	int			 fd;
+	int			 timeout_ms;
+	uint64_t		 next_id;
+	const volatile uint32_t	*gen;
+};
+
+/* A worker's end of its socketpair: a send blocks at most a moment at a
+ * time (so that the writer's death is noticed), ids start at random (so
+ * that an answer meant for the slot's previous worker is not taken). */
+void		writer_init(struct writer *, int fd, int timeout_ms,
+		    const volatile uint32_t *gen);
+
+/* What store_insert answers, through the writer; STORE_ERR when the
+ * writer did not answer within timeout_ms or died meanwhile. */
+enum store_res	writer_insert(struct writer *, const unsigned char
+		    nonce[TOKEN_NONCE], const char *ref, const char *day,
+		    const char *expires, const unsigned char *env,
+		    size_t envlen, char dupref[REF_LEN + 1]);
+
+/* The writer process: takes every row that is ready on fds[0..n-1],
+ * stores them with store_insert_batch, answers each. Returns when *stop
+ * is set (after the batch in hand). */
+int		writer_run(struct store *, const int *fds, int n,
+		    volatile sig_atomic_t *stop);
+
+#endif
