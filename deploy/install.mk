@@ -37,6 +37,7 @@ install: all
 	    $(DESTDIR)$(NGINXDIR)
 	install -m 755 $(BUILD)/tipline $(DESTDIR)$(BINDIR)/tipline
 	install -m 755 $(BUILD)/tipline-fcgi $(DESTDIR)$(SBINDIR)/tipline-fcgi
+	install -m 755 $(BUILD)/tipline-relay $(DESTDIR)$(SBINDIR)/tipline-relay
 	install -m 644 html/*.html $(DESTDIR)$(DATADIR)/html/
 	install -m 644 html/static/* $(DESTDIR)$(DATADIR)/html/static/
 	install -d $(DESTDIR)$(DATADIR)/html/profiles
@@ -48,6 +49,8 @@ install: all
 	$(DEPLOY_SED) man/tipline.1 > $(DESTDIR)$(MANDIR)/man1/tipline.1
 	$(DEPLOY_SED) man/tipline-fcgi.8 > \
 	    $(DESTDIR)$(MANDIR)/man8/tipline-fcgi.8
+	$(DEPLOY_SED) man/tipline-relay.8 > \
+	    $(DESTDIR)$(MANDIR)/man8/tipline-relay.8
 	$(DEPLOY_SED) deploy/tipline.socket > \
 	    $(DESTDIR)$(UNITDIR)/tipline.socket
 	$(DEPLOY_SED) deploy/tipline.service > \
@@ -66,6 +69,7 @@ install: all
 	$(DEPLOY_SED) deploy/torrc > $(DESTDIR)$(EXAMPLEDIR)/torrc
 	chmod 644 $(DESTDIR)$(MANDIR)/man1/tipline.1 \
 	    $(DESTDIR)$(MANDIR)/man8/tipline-fcgi.8 \
+	    $(DESTDIR)$(MANDIR)/man8/tipline-relay.8 \
 	    $(DESTDIR)$(UNITDIR)/tipline.socket \
 	    $(DESTDIR)$(UNITDIR)/tipline.service \
 	    $(DESTDIR)$(UNITDIR)/tipline-backup.service \
@@ -93,8 +97,10 @@ uninstall:
 	    fi; \
 	done
 	rm -f $(DESTDIR)$(BINDIR)/tipline $(DESTDIR)$(SBINDIR)/tipline-fcgi \
+	    $(DESTDIR)$(SBINDIR)/tipline-relay \
 	    $(DESTDIR)$(MANDIR)/man1/tipline.1 \
 	    $(DESTDIR)$(MANDIR)/man8/tipline-fcgi.8 \
+	    $(DESTDIR)$(MANDIR)/man8/tipline-relay.8 \
 	    $(DESTDIR)$(UNITDIR)/tipline.socket \
 	    $(DESTDIR)$(UNITDIR)/tipline.service \
 	    $(DESTDIR)$(UNITDIR)/tipline-backup.service \

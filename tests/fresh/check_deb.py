@@ -56,7 +56,7 @@ UNITS = ["tipline.socket", "tipline.service", "tipline-backup.service",
 # the backup unit, adduser for the postinst.
 LIBS = {"libc6", "libjansson4", "libsodium23", "libsqlite3-0"}
 DEPENDS = {"tipline-server": LIBS | {"libfcgi0ldbl", "adduser", "nginx", "sqlite3"},
-           "tipline": LIBS}
+           "tipline": LIBS | {"openssh-client"}}
 # Packages that must not be on the server after the install.
 NOT_ON_SERVER = ["gcc", "cpp", "clang", "build-essential", "make", "nodejs",
                  "npm", "chromium", "libsodium-dev", "libfcgi-dev"]
@@ -64,7 +64,8 @@ NOT_ON_SERVER = ["gcc", "cpp", "clang", "build-essential", "make", "nodejs",
 # module, a browser or build output.
 FORBIDDEN = re.compile(r"(/include/|\.(a|o|h|c|py|js|mjs)$|node_modules|/tests?/"
                        r"|/t_[a-z]+$|/(cc|gcc|clang|ld|node|npm|chrom[a-z-]*)$)")
-ELF = {"tipline-server": ["./usr/sbin/tipline-fcgi"], "tipline": ["./usr/bin/tipline"]}
+ELF = {"tipline-server": ["./usr/sbin/tipline-fcgi", "./usr/sbin/tipline-relay"],
+       "tipline": ["./usr/bin/tipline"]}
 RUN_LIMIT = 300                     # seconds for any one command
 
 
@@ -196,7 +197,7 @@ def check_contents(debs):
             with open(p, "rb") as f:
                 if f.read(4) == b"\x7fELF":
                     elves.append("./" + os.path.relpath(p, x))
-    report(len(paths) > 20 and not bad and elves == ELF["tipline-server"],
+    report(len(paths) > 20 and not bad and sorted(elves) == sorted(ELF["tipline-server"]),
            "tipline-server holds no compiler, test, node module or browser",
            "forbidden: %s\nprograms: %s" % (bad, elves))
     return x

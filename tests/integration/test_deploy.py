@@ -171,7 +171,8 @@ def t_install_tree(d):
         full = d.dest + f
         mode = stat.S_IMODE(os.lstat(full).st_mode)
         want = 0o755 if f in (PREFIX + "/bin/tipline",
-                              PREFIX + "/sbin/tipline-fcgi") else 0o644
+                              PREFIX + "/sbin/tipline-fcgi",
+                              PREFIX + "/sbin/tipline-relay") else 0o644
         assert mode == want, "%s: mode %o, want %o" % (f, mode, want)
         assert not f.endswith((".key", ".pub")) and "recipients" not in f, f
         with open(full, "rb") as fh:
