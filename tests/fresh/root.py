@@ -9,9 +9,9 @@ report through its nginx as a browser would.
 Each check prints "ok - LABEL: NAME" / "not ok - LABEL: NAME" for
 tests/run.sh; a test sets `label` first."""
 import glob
+import html.parser
 import http.client
 import os
-import re
 import ssl
 import subprocess
 import sys
@@ -188,13 +188,39 @@ def fetch(port, method, path, body=None, headers=None, tls=False):
     return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
 
 
+class _Form(html.parser.HTMLParser):
+    """The first POST form's action and its hidden fields, as a browser
+    reads them (attributes in any order, any other markup around)."""
+
+    def __init__(self):
+        super().__init__()
+        self.action, self.fields, self.inside = None, {}, False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and self.action is None and \
+                (a.get("method") or "").lower() == "post":
+            self.action, self.inside = a.get("action"), True
+        elif tag == "input" and self.inside and a.get("type") == "hidden" \
+                and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def form_of(page):
+    f = _Form()
+    f.feed(page)
+    return f.fields, f.action
+
+
 def send_report(port, page, marker, tls=False, host=None):
     """Sends the form as a browser would: the hidden fields, the wait of
     the bot window, the Origin of the page (host: the Host header the
     page was fetched with). Returns the reference or None."""
-    fields = dict(re.findall(
-        r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
-    action = re.search(r'<form method="post" action="([^"]+)"', page)
+    fields, action = form_of(page)
     if "token" not in fields or not action:
         report(False, "a report sent through it is received",
                "no token or no form action in the page")
@@ -204,7 +230,7 @@ def send_report(port, page, marker, tls=False, host=None):
     time.sleep(3.5)             # the bot window (token_min_age, 3 s)
     host = host or "127.0.0.1:%d" % port
     hdrs = {"Host": host, "Origin": "%s://%s" % ("https" if tls else "http", host)}
-    status, hdr, body = fetch(port, "POST", action.group(1),
+    status, hdr, body = fetch(port, "POST", action,
                               urllib.parse.urlencode(fields),
                               dict(hdrs, **{"Content-Type":
                                             "application/x-www-form-urlencoded"}),

@@ -94,8 +94,10 @@ cf_protected() {
 werror_in_checkout_only() {
 	make -s print-cflags | grep -q -- -Werror ||
 	    { echo "no -Werror in a checkout"; return 1; }
-	mkdir -p "$tmp/tarball/deploy"
-	cp Makefile "$tmp/tarball/" && cp deploy/install.mk "$tmp/tarball/deploy/"
+	# A release tarball: the files git tracks, without .git.
+	mkdir -p "$tmp/tarball"
+	git ls-files -z | tar --null -T - -cf - | tar -x -C "$tmp/tarball" ||
+	    return 1
 	make -s -C "$tmp/tarball" print-cflags > "$tmp/flags" || return 1
 	! grep -- -Werror "$tmp/flags"
 }
