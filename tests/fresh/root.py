@@ -10,6 +10,7 @@ Each check prints "ok - LABEL: NAME" / "not ok - LABEL: NAME" for
 tests/run.sh; a test sets `label` first."""
 import glob
 import html.parser
+import re
 import http.client
 import os
 import ssl
