@@ -325,7 +325,7 @@ commit_ready(struct store *st, struct slot *slots, int n,
 
 int
 writer_run(struct store *st, const int *fds, int n,
-    volatile sig_atomic_t *stop)
+    const volatile sig_atomic_t *stop)
 {
 	static unsigned char scratch[sizeof(struct chunk_head) + CHUNK];
 	struct pollfd pfd[MAX_WORKERS];

@@ -37,10 +37,11 @@ enum store_res	writer_insert(struct writer *, const unsigned char
 		    const char *expires, const unsigned char *env,
 		    size_t envlen, char dupref[REF_LEN + 1]);
 
-/* The writer process: takes every row that is ready on fds[0..n-1],
- * stores them with store_insert_batch, answers each. Returns when *stop
- * is set (after the batch in hand). */
+/* The writer process: takes the write lock when a row is ready on
+ * fds[0..n-1], then every row ready by then, stores them in one
+ * transaction (store_batch_begin, store_batch_finish), answers each.
+ * Returns when *stop is set (after the batch in hand). */
 int		writer_run(struct store *, const int *fds, int n,
-		    volatile sig_atomic_t *stop);
+		    const volatile sig_atomic_t *stop);
 
 #endif

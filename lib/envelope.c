@@ -230,7 +230,8 @@ wrap_key(unsigned char wk[CK_BYTES], const unsigned char *shared,
 	crypto_generichash_state st;
 	unsigned char head[5];
 
-	memcpy(head, ENV_MAGIC, 4);
+	/* "TLEV" and its NUL, which the version byte then replaces. */
+	memcpy(head, ENV_MAGIC, sizeof(head));
 	head[4] = ENV_VERSION2;
 	crypto_generichash_init(&st, shared, SHARED_BYTES, CK_BYTES);
 	crypto_generichash_update(&st, head, sizeof(head));
