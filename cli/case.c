@@ -59,28 +59,6 @@ team_load(const struct opts *o, struct team *t)
 		die("team file %s:%zu: %s", path, line, keyfile_strerror(e));
 }
 
-/* The author's last stored event: seq (0 for none) and id. */
-int
-case_last(sqlite3 *db, const unsigned char *author, uint64_t *seq,
-    unsigned char id[EVENT_HASH])
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	*seq = 0;
-	if (sqlite3_prepare_v2(db, "SELECT seq, event_id FROM events WHERE "
-	    "author = ? ORDER BY seq DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_blob(s, 1, author, KEY_ID_BYTES, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    sqlite3_column_bytes(s, 1) == EVENT_HASH) {
-		*seq = (uint64_t)sqlite3_column_int64(s, 0);
-		memcpy(id, sqlite3_column_blob(s, 1), EVENT_HASH);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int
 exec1(sqlite3 *db, const char *sql, const char *t1, const char *t2)
 {
@@ -145,7 +123,7 @@ case_add_event(sqlite3 *db, const struct team *t, const unsigned char *p,
 	if (event_verify(&ev, m->sign) != EVENT_OK)
 		return "its signature does not verify";
 	event_id(p, n, id);
-	if (case_last(db, ev.author, &seq, last) != 0)
+	if (store_chain_last(db, ev.author, &seq, last) != 0)
 		return "database error";
 	if (ev.seq <= seq)
 		return case_has_event(db, id) ? NULL : "another event of its "
@@ -192,7 +170,7 @@ case_write_event(struct store *st, const struct team *t,
 	today(day);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		die("cannot write the case file: %s", store_errmsg(st));
-	if (case_last(db, key->pub.id, &seq, last) != 0)
+	if (store_chain_last(db, key->pub.id, &seq, last) != 0)
 		die("cannot read the case file: %s", store_errmsg(st));
 	memset(&in, 0, sizeof(in));
 	in.type = type;

@@ -121,8 +121,6 @@ void		 team_load(const struct opts *, struct team *);
 const char	*case_add_event(struct sqlite3 *, const struct team *,
 		    const unsigned char *p, size_t n, int *added);
 int		 case_has_event(struct sqlite3 *, const unsigned char id[32]);
-int		 case_last(struct sqlite3 *, const unsigned char *author,
-		    uint64_t *seq, unsigned char id[32]);
 /* tipline status and purge on a case file: signed events. */
 int		 case_status(const struct opts *, const char *ref,
 		    const char *status, const char *note, const char *to);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "bounds.h"
+#include "util.h"
 
 #ifndef TIPLINE_DATADIR
 #define TIPLINE_DATADIR "/usr/local/share/tipline"
@@ -110,34 +111,16 @@ set_value(const struct key *k, const char *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* Splits "key = value" in place; trims blanks. */
 static int
-split(char *line, char **key, char **val)
+parse_line(char *line, void *ctx, char *err, size_t errlen)
 {
-	char *eq = strchr(line, '='), *e;
-
-	if (eq == NULL)
-		return -1;
-	*eq = '\0';
-	*key = line + strspn(line, " \t");
-	for (e = eq; e > *key && (e[-1] == ' ' || e[-1] == '\t'); e--)
-		e[-1] = '\0';
-	*val = eq + 1 + strspn(eq + 1, " \t");
-	for (e = *val + strlen(*val); e > *val && (e[-1] == ' ' ||
-	    e[-1] == '\t' || e[-1] == '\r'); e--)
-		e[-1] = '\0';
-	return **key == '\0' || **val == '\0' ? -1 : 0;
-}
-
-static int
-parse_line(char *line, const struct key *keys, char *err, size_t errlen)
-{
+	const struct key *keys = ctx;
 	char *k, *v, *s = line + strspn(line, " \t\r");
 	size_t i;
 
 	if (*s == '\0' || *s == '#')
 		return 0;
-	if (split(s, &k, &v) != 0) {
+	if (kv_split(s, &k, &v) != 0) {
 		snprintf(err, errlen, "expected 'key = value'");
 		return -1;
 	}
@@ -154,7 +137,7 @@ size_t
 config_parse(const char *text, size_t n, struct config *c, char *err,
     size_t errlen)
 {
-	const struct key keys[] = {
+	struct key keys[] = {
 		{ "database", c->database, NULL, NULL, NULL, 0, 0 },
 		{ "recipients", c->recipients, NULL, NULL, NULL, 0, 0 },
 		{ "secret", c->secret, NULL, NULL, NULL, 0, 0 },
@@ -173,32 +156,18 @@ config_parse(const char *text, size_t n, struct config *c, char *err,
 		  1, 2 },
 		{ NULL, NULL, NULL, NULL, NULL, 0, 0 }
 	};
-	char line[MAX_LINE + 1];
-	size_t pos = 0, lineno = 0, len;
-	const char *nl;
+	size_t lineno;
 
 	if (n > MAX_CONFIG) {
 		snprintf(err, errlen, "file larger than %d bytes", MAX_CONFIG);
 		return 1;
 	}
-	while (pos < n) {
-		lineno++;
-		nl = memchr(text + pos, '\n', n - pos);
-		len = nl ? (size_t)(nl - (text + pos)) : n - pos;
-		if (len > MAX_LINE || memchr(text + pos, '\0', len) != NULL) {
-			snprintf(err, errlen, "line too long or holds a NUL");
-			return lineno;
-		}
-		memcpy(line, text + pos, len);
-		line[len] = '\0';
-		pos += len + 1;
-		if (parse_line(line, keys, err, errlen) != 0)
-			return lineno;
-	}
+	if ((lineno = lines_each(text, n, parse_line, keys, err, errlen)) != 0)
+		return lineno;
 	if (c->token_min_age >= c->token_max_age) {
 		snprintf(err, errlen, "token_min_age must be below "
 		    "token_max_age");
-		return lineno ? lineno : 1;
+		return lines_last(text, n);
 	}
 	return 0;
 }

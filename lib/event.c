@@ -12,6 +12,7 @@
 
 #include "event.h"
 #include "store.h"
+#include "util.h"
 
 _Static_assert(EVENT_SIG == crypto_sign_BYTES, "signature size");
 _Static_assert(EVENT_REF == REF_LEN, "reference size");
@@ -23,49 +24,10 @@ static const char *const types[EV_TYPES] = {
 	"status", "note", "route", "assign", "grant", "purge", "reply"
 };
 
-static uint64_t
-get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t
-get_be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put_be(unsigned char *p, uint64_t v, int n)
-{
-	int i;
-
-	for (i = n - 1; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)(v & 0xff);
-}
-
 static int
 all_zero(const unsigned char *p, size_t n)
 {
 	return sodium_is_zero(p, n);
-}
-
-static int
-day_ok(const unsigned char *d)
-{
-	int i;
-
-	for (i = 0; i < 10; i++)
-		if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' ||
-		    d[i] > '9'))
-			return 0;
-	return 1;
 }
 
 /* Each type's rules about its report, clear status and sealed part. */
@@ -100,21 +62,21 @@ event_parse(const unsigned char *p, size_t n, struct event *ev)
 	if (n < EVENT_MIN || n > EVENT_MAX || memcmp(p, EVENT_MAGIC, 4) != 0 ||
 	    p[4] != EVENT_VERSION)
 		return EVENT_E_FORMAT;
-	slen = get_be32(p + 77);
+	slen = (uint32_t)be_get(p + 77, 4);
 	if (slen > MAX_EVENT_SEALED || n != EVENT_MIN + slen)
 		return EVENT_E_FORMAT;
 	ev->raw = p;
 	ev->len = n;
 	ev->type = p[5];
 	memcpy(ev->author, p + 6, KEY_ID_BYTES);
-	ev->seq = get_be64(p + 14);
+	ev->seq = be_get(p + 14, 8);
 	memcpy(ev->prev, p + 22, EVENT_HASH);
 	if (!all_zero(p + 54, EVENT_REF)) {
 		if (!ref_valid((const char *)p + 54, EVENT_REF))
 			return EVENT_E_FORMAT;
 		memcpy(ev->ref, p + 54, EVENT_REF);
 	}
-	if (!day_ok(p + 66))
+	if (!day_valid(p + 66))
 		return EVENT_E_FORMAT;
 	memcpy(ev->day, p + 66, 10);
 	ev->status = p[76];
@@ -183,7 +145,7 @@ write_head(unsigned char *p, const struct event_new *in,
 	p[4] = EVENT_VERSION;
 	p[5] = (unsigned char)in->type;
 	memcpy(p + 6, key->pub.id, KEY_ID_BYTES);
-	put_be(p + 14, in->last_seq + 1, 8);
+	be_put(p + 14, in->last_seq + 1, 8);
 	if (in->last_id != NULL)
 		memcpy(p + 22, in->last_id, EVENT_HASH);
 	else
@@ -193,7 +155,7 @@ write_head(unsigned char *p, const struct event_new *in,
 		memcpy(p + 54, in->ref, EVENT_REF);
 	memcpy(p + 66, in->day, 10);
 	p[76] = (unsigned char)in->status;
-	put_be(p + 77, slen, 4);
+	be_put(p + 77, slen, 4);
 }
 
 enum event_err

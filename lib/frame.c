@@ -11,49 +11,11 @@
 
 #include "frame.h"
 #include "store.h"
+#include "util.h"
 
 #define HELLO_BODY	(6 + 1)
 #define REPORT_HEAD	(8 + EVENT_REF + 10 + 1)	/* 31 */
 #define MAX_MESSAGE	1024	/* an ACK or ERROR message */
-
-void
-frame_put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)(v & 0xff);
-}
-
-uint64_t
-frame_get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static int
-day_ok(const unsigned char *d)
-{
-	int i;
-
-	for (i = 0; i < 10; i++)
-		if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' ||
-		    d[i] > '9'))
-			return 0;
-	return 1;
-}
 
 /* A message: at most MAX_MESSAGE bytes, printable ASCII only, so that
  * what a relay says cannot act on the analyst's terminal. */
@@ -74,10 +36,10 @@ static enum frame_err
 parse_report(const unsigned char *b, size_t n, struct frame *f)
 {
 	if (n < REPORT_HEAD || n - REPORT_HEAD > MAX_ENVELOPE ||
-	    !ref_valid((const char *)b + 8, EVENT_REF) || !day_ok(b + 20) ||
+	    !ref_valid((const char *)b + 8, EVENT_REF) || !day_valid(b + 20) ||
 	    b[30] < 1 || b[30] > 5)
 		return FRAME_E_BODY;
-	f->a = frame_get64(b);
+	f->a = be_get(b, 8);
 	memcpy(f->ref, b + 8, EVENT_REF);
 	memcpy(f->day, b + 20, 10);
 	f->status = b[30];
@@ -101,8 +63,8 @@ parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
 	case FR_END:
 		if (n != 16)
 			return FRAME_E_BODY;
-		f->a = frame_get64(b);
-		f->b = frame_get64(b + 8);
+		f->a = be_get(b, 8);
+		f->b = be_get(b + 8, 8);
 		return FRAME_OK;
 	case FR_REPORT:
 		return parse_report(b, n, f);
@@ -111,7 +73,7 @@ parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
 		if (t == FR_EVENT) {
 			if (n < 8)
 				return FRAME_E_BODY;
-			f->a = frame_get64(b);
+			f->a = be_get(b, 8);
 			b += 8;
 			n -= 8;
 		}
@@ -142,7 +104,7 @@ frame_parse(const unsigned char *p, size_t n, struct frame *f)
 	memset(f, 0, sizeof(*f));
 	if (n < FRAME_LEN)
 		return FRAME_MORE;
-	len = get32(p);
+	len = (uint32_t)be_get(p, 4);
 	if (len == 0 || len > MAX_FRAME)
 		return FRAME_E_SIZE;
 	if (n - FRAME_LEN < len)
@@ -194,7 +156,7 @@ frame_read(int fd, unsigned char **buf, size_t *cap, struct frame *f)
 	memset(f, 0, sizeof(*f));
 	if (read_full(fd, hdr, FRAME_LEN) != 0)
 		return FRAME_E_IO;
-	len = get32(hdr);
+	len = (uint32_t)be_get(hdr, 4);
 	if (len == 0 || len > MAX_FRAME)	/* before any allocation */
 		return FRAME_E_SIZE;
 	if (*cap < FRAME_LEN + (size_t)len) {
@@ -247,8 +209,8 @@ frame_cursors(int fd, int type, uint64_t a, uint64_t b)
 {
 	unsigned char h[16];
 
-	frame_put64(h, a);
-	frame_put64(h + 8, b);
+	be_put(h, a, 8);
+	be_put(h + 8, b, 8);
 	return frame_write(fd, type, h, sizeof(h), NULL, 0);
 }
 
@@ -260,7 +222,7 @@ frame_report(int fd, uint64_t id, const char *ref, const char *day,
 
 	if (strlen(ref) != EVENT_REF || strlen(day) != 10)
 		return FRAME_E_BODY;
-	frame_put64(h, id);
+	be_put(h, id, 8);
 	memcpy(h + 8, ref, EVENT_REF);
 	memcpy(h + 20, day, 10);
 	h[30] = (unsigned char)status;
@@ -272,7 +234,7 @@ frame_event(int fd, uint64_t id, const unsigned char *ev, size_t evlen)
 {
 	unsigned char h[8];
 
-	frame_put64(h, id);
+	be_put(h, id, 8);
 	return frame_write(fd, FR_EVENT, h, sizeof(h), ev, evlen);
 }
 

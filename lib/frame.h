@@ -73,8 +73,6 @@ enum frame_err	frame_write(int fd, int type, const unsigned char *head,
 		    size_t headlen, const unsigned char *data,
 		    size_t datalen);
 /* Helpers for the fixed heads. */
-void		frame_put64(unsigned char *p, uint64_t v);
-uint64_t	frame_get64(const unsigned char *p);
 enum frame_err	frame_hello(int fd);
 enum frame_err	frame_cursors(int fd, int type, uint64_t a, uint64_t b);
 enum frame_err	frame_report(int fd, uint64_t id, const char *ref,

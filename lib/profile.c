@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "profile.h"
 #include "utf8.h"
+#include "util.h"
 
 const char *const emergency_labels[EMERGENCY_MAX] = {
 	[EMERGENCY_POLICE] = N_("Police"),
@@ -260,34 +261,16 @@ set_text(struct profile *p, const char *k, const char *v, char *err,
 	return 0;
 }
 
-/* Splits "key = value" in place, trimming blanks. */
 static int
-split(char *line, char **key, char **val)
+parse_line(char *line, void *ctx, char *err, size_t errlen)
 {
-	char *eq = strchr(line, '='), *e;
-
-	if (eq == NULL)
-		return -1;
-	*eq = '\0';
-	*key = line + strspn(line, " \t");
-	for (e = eq; e > *key && (e[-1] == ' ' || e[-1] == '\t'); e--)
-		e[-1] = '\0';
-	*val = eq + 1 + strspn(eq + 1, " \t");
-	for (e = *val + strlen(*val); e > *val && (e[-1] == ' ' ||
-	    e[-1] == '\t' || e[-1] == '\r'); e--)
-		e[-1] = '\0';
-	return **key == '\0' || **val == '\0' ? -1 : 0;
-}
-
-static int
-parse_line(struct profile *p, char *line, char *err, size_t errlen)
-{
+	struct profile *p = ctx;
 	char *k, *v, *s = line + strspn(line, " \t\r");
 	int r;
 
 	if (*s == '\0' || *s == '#')
 		return 0;
-	if (split(s, &k, &v) != 0) {
+	if (kv_split(s, &k, &v) != 0) {
 		snprintf(err, errlen, "expected 'key = value'");
 		return -1;
 	}
@@ -335,34 +318,21 @@ size_t
 profile_parse(const char *text, size_t n, struct profile *p, char *err,
     size_t errlen)
 {
-	char line[MAX_LINE + 1];
-	size_t pos = 0, lineno = 0, len;
-	const char *nl, *m;
+	size_t lineno;
+	const char *m;
 
 	memset(p, 0, sizeof(*p));
 	if (n > MAX_CONFIG) {
 		snprintf(err, errlen, "file larger than %d bytes", MAX_CONFIG);
 		return 1;
 	}
-	while (pos < n) {
-		lineno++;
-		nl = memchr(text + pos, '\n', n - pos);
-		len = nl ? (size_t)(nl - (text + pos)) : n - pos;
-		if (len > MAX_LINE || memchr(text + pos, '\0', len) != NULL) {
-			snprintf(err, errlen, "line too long or holds a NUL");
-			return lineno;
-		}
-		memcpy(line, text + pos, len);
-		line[len] = '\0';
-		pos += len + 1;
-		if (parse_line(p, line, err, errlen) != 0)
-			return lineno;
-	}
+	if ((lineno = lines_each(text, n, parse_line, p, err, errlen)) != 0)
+		return lineno;
 	if ((m = missing(p)) != NULL) {
 		snprintf(err, errlen, "'%s' is missing (every profile needs "
 		    "site_name, org_name, leave_url, languages and an "
 		    "emergency line)", m);
-		return lineno ? lineno : 1;
+		return lines_last(text, n);
 	}
 	return 0;
 }

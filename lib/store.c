@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "event.h"
 #include "store.h"
 #include "util.h"
 
@@ -851,4 +852,25 @@ store_integrity(struct store *st, char *msg, size_t len)
 	}
 	sqlite3_finalize(s);
 	return rv;
+}
+
+int
+store_chain_last(sqlite3 *db, const unsigned char *author, uint64_t *seq,
+    unsigned char *id)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*seq = 0;
+	if (sqlite3_prepare_v2(db, "SELECT seq, event_id FROM events WHERE "
+	    "author = ? ORDER BY seq DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_blob(s, 1, author, KEY_ID_BYTES, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 1) == EVENT_HASH) {
+		*seq = (uint64_t)sqlite3_column_int64(s, 0);
+		memcpy(id, sqlite3_column_blob(s, 1), EVENT_HASH);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }

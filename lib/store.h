@@ -8,6 +8,7 @@
 #define TIPLINE_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "envelope.h"
 #include "token.h"
@@ -140,6 +141,11 @@ const char	*store_errmsg(struct store *);
  * (relay/, cli/sync.c): same pragmas, same migrations. */
 struct sqlite3;
 struct sqlite3	*store_sqlite(struct store *);
+/* An author's last stored event (the relay's and a case file's events
+ * table): its seq (0 for none) and its id, EVENT_HASH (32) bytes.
+ * Returns 0, or -1 on a database error. */
+int		 store_chain_last(struct sqlite3 *, const unsigned char *author,
+		    uint64_t *seq, unsigned char *id);
 
 /* References: "TL-" and two groups of four from Crockford's base32
  * alphabet (no I, L, O, U): 40 random bits, easy to read aloud. */

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "bounds.h"
 #include "util.h"
 
 void
@@ -134,4 +135,92 @@ secret_load_or_create(const char *path, unsigned char out[32], char *err,
 	}
 	close(fd);
 	return 0;
+}
+
+uint64_t
+be_get(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void
+be_put(unsigned char *p, uint64_t v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
+}
+
+int
+kv_split(char *line, char **key, char **val)
+{
+	char *eq = strchr(line, '='), *e;
+
+	if (eq == NULL)
+		return -1;
+	*eq = '\0';
+	*key = line + strspn(line, " \t");
+	for (e = eq; e > *key && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		e[-1] = '\0';
+	*val = eq + 1 + strspn(eq + 1, " \t");
+	for (e = *val + strlen(*val); e > *val && (e[-1] == ' ' ||
+	    e[-1] == '\t' || e[-1] == '\r'); e--)
+		e[-1] = '\0';
+	return **key == '\0' || **val == '\0' ? -1 : 0;
+}
+
+int
+day_valid(const unsigned char *d)
+{
+	int i;
+
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' ||
+		    d[i] > '9'))
+			return 0;
+	return 1;
+}
+
+size_t
+lines_each(const char *text, size_t n,
+    int (*fn)(char *line, void *ctx, char *err, size_t errlen),
+    void *ctx, char *err, size_t errlen)
+{
+	char line[MAX_LINE + 1];
+	size_t pos = 0, lineno = 0, len;
+	const char *nl;
+
+	while (pos < n) {
+		lineno++;
+		nl = memchr(text + pos, '\n', n - pos);
+		len = nl ? (size_t)(nl - (text + pos)) : n - pos;
+		if (len > MAX_LINE || memchr(text + pos, '\0', len) != NULL) {
+			snprintf(err, errlen, "line too long or holds a NUL");
+			return lineno;
+		}
+		memcpy(line, text + pos, len);
+		line[len] = '\0';
+		pos += len + 1;
+		if (fn(line, ctx, err, errlen) != 0)
+			return lineno;
+	}
+	return 0;
+}
+
+size_t
+lines_last(const char *text, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += text[i] == '\n';
+	if (n > 0 && text[n - 1] != '\n')
+		k++;
+	return k > 0 ? k : 1;
 }

@@ -141,28 +141,6 @@ have_event(struct relay *r, const unsigned char id[EVENT_HASH])
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The author's last stored event: its seq (0 for none) and id. */
-static int
-last_of(struct relay *r, const unsigned char *author, uint64_t *seq,
-    unsigned char id[EVENT_HASH])
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	*seq = 0;
-	if (sqlite3_prepare_v2(r->db, "SELECT seq, event_id FROM events WHERE "
-	    "author = ? ORDER BY seq DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_blob(s, 1, author, KEY_ID_BYTES, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    sqlite3_column_bytes(s, 1) == EVENT_HASH) {
-		*seq = (uint64_t)sqlite3_column_int64(s, 0);
-		memcpy(id, sqlite3_column_blob(s, 1), EVENT_HASH);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* The event's effect on the report it names, if the relay holds it. */
 static int
 apply(struct relay *r, const struct event *ev)
@@ -224,7 +202,7 @@ store_event(struct relay *r, const struct event *ev, int *code)
 		*code = ACK_HAD;
 		return "already stored";
 	}
-	if (last_of(r, ev->author, &seq, last) != 0)
+	if (store_chain_last(r->db, ev->author, &seq, last) != 0)
 		return "database error";
 	if (ev->seq <= seq)
 		return "replayed or conflicting: the author has this number "
