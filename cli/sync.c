@@ -168,35 +168,37 @@ db_do(sqlite3 *db, const char *sql)
 }
 
 static void
-cursors_get(sqlite3 *db, const char *remote, uint64_t *r, uint64_t *e)
+cursors_get(sqlite3 *db, const char *remote, uint64_t cur[FRAME_CURSORS])
 {
 	sqlite3_stmt *s;
 
-	*r = *e = 0;
-	if (sqlite3_prepare_v2(db, "SELECT report_cursor, event_cursor FROM "
-	    "remotes WHERE name = ?", -1, &s, NULL) != SQLITE_OK)
+	memset(cur, 0, FRAME_CURSORS * sizeof(cur[0]));
+	if (sqlite3_prepare_v2(db, "SELECT report_cursor, event_cursor, "
+	    "message_cursor, file_cursor FROM remotes WHERE name = ?", -1, &s,
+	    NULL) != SQLITE_OK)
 		die("case file: %s", sqlite3_errmsg(db));
 	sqlite3_bind_text(s, 1, remote, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*r = (uint64_t)sqlite3_column_int64(s, 0);
-		*e = (uint64_t)sqlite3_column_int64(s, 1);
-	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		for (int i = 0; i < FRAME_CURSORS; i++)
+			cur[i] = (uint64_t)sqlite3_column_int64(s, i);
 	sqlite3_finalize(s);
 }
 
 static void
-cursors_put(sqlite3 *db, const char *remote, uint64_t r, uint64_t e)
+cursors_put(sqlite3 *db, const char *remote,
+    const uint64_t cur[FRAME_CURSORS])
 {
 	sqlite3_stmt *s;
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO remotes (name, report_cursor, "
-	    "event_cursor) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE "
-	    "SET report_cursor = ?2, event_cursor = ?3", -1, &s, NULL) !=
-	    SQLITE_OK)
+	    "event_cursor, message_cursor, file_cursor) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE "
+	    "SET report_cursor = ?2, event_cursor = ?3, message_cursor = ?4, "
+	    "file_cursor = ?5", -1, &s, NULL) != SQLITE_OK)
 		die("case file: %s", sqlite3_errmsg(db));
 	sqlite3_bind_text(s, 1, remote, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)r);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)e);
+	for (int i = 0; i < FRAME_CURSORS; i++)
+		sqlite3_bind_int64(s, 2 + i, (sqlite3_int64)cur[i]);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		die("case file: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(s);
@@ -265,32 +267,36 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
     const char *remote, struct counts *n)
 {
 	struct frame f;
-	uint64_t rc, ec;
+	uint64_t cur[FRAME_CURSORS];
 	int rows = 0;
 
-	cursors_get(db, remote, &rc, &ec);
-	if (frame_cursors(c->to, FR_PULL, rc, ec) != FRAME_OK)
+	cursors_get(db, remote, cur);
+	if (frame_cursors(c->to, FR_PULL, cur) != FRAME_OK)
 		die("the relay closed the connection");
 	db_do(db, "BEGIN IMMEDIATE");
 	for (;;) {
 		conn_read(c, &f);
 		if (f.type == FR_REPORT) {
 			n->reports += add_report(db, &f);
-			rc = f.a;
+			cur[CUR_REPORT] = f.a;
 		} else if (f.type == FR_EVENT) {
 			pull_event(db, t, remote, &f, n);
-			ec = f.a;
+			cur[CUR_EVENT] = f.a;
 		} else if (f.type == FR_END)
 			break;
 		else
 			die("the relay sent an unexpected frame");
 		if (++rows % BATCH == 0) {
-			cursors_put(db, remote, rc, ec);
+			cursors_put(db, remote, cur);
 			db_do(db, "COMMIT");
 			db_do(db, "BEGIN IMMEDIATE");
 		}
 	}
-	cursors_put(db, remote, f.a > rc ? f.a : rc, f.b > ec ? f.b : ec);
+	/* END's cursors: a relay may skip rows it will never send. */
+	for (int i = 0; i < FRAME_CURSORS; i++)
+		if (f.cur[i] > cur[i])
+			cur[i] = f.cur[i];
+	cursors_put(db, remote, cur);
 	db_do(db, "COMMIT");
 }
 

@@ -84,7 +84,9 @@ CREATE TABLE events (
 CREATE TABLE remotes (
 	name	      TEXT PRIMARY KEY,
 	report_cursor INTEGER NOT NULL DEFAULT 0,
-	event_cursor  INTEGER NOT NULL DEFAULT 0
+	event_cursor  INTEGER NOT NULL DEFAULT 0,
+	message_cursor INTEGER NOT NULL DEFAULT 0,
+	file_cursor INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 CREATE TABLE remote_events (

@@ -61,10 +61,10 @@ parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
 		return b[6] == FRAME_VERSION ? FRAME_OK : FRAME_E_VERSION;
 	case FR_PULL:
 	case FR_END:
-		if (n != 16)
+		if (n != 8 * FRAME_CURSORS)
 			return FRAME_E_BODY;
-		f->a = be_get(b, 8);
-		f->b = be_get(b + 8, 8);
+		for (int i = 0; i < FRAME_CURSORS; i++)
+			f->cur[i] = be_get(b + 8 * i, 8);
 		return FRAME_OK;
 	case FR_REPORT:
 		return parse_report(b, n, f);
@@ -205,12 +205,12 @@ frame_hello(int fd)
 }
 
 enum frame_err
-frame_cursors(int fd, int type, uint64_t a, uint64_t b)
+frame_cursors(int fd, int type, const uint64_t cur[FRAME_CURSORS])
 {
-	unsigned char h[16];
+	unsigned char h[8 * FRAME_CURSORS];
 
-	be_put(h, a, 8);
-	be_put(h + 8, b, 8);
+	for (int i = 0; i < FRAME_CURSORS; i++)
+		be_put(h + 8 * i, cur[i], 8);
 	return frame_write(fd, type, h, sizeof(h), NULL, 0);
 }
 

@@ -17,20 +17,31 @@
 #include "event.h"
 
 #define FRAME_MAGIC	"TLSYNC"
-#define FRAME_VERSION	1
+#define FRAME_VERSION	2	/* relay.c says it in its error too */
 #define FRAME_LEN	4	/* the u32 BE length before each frame */
+/* PULL and END carry one cursor per kind of row the relay hands out, so
+ * that a later kind adds a slot, not a protocol. */
+enum frame_cursor {
+	CUR_REPORT,	/* reports.id */
+	CUR_EVENT,	/* events.id */
+	CUR_MESSAGE,	/* a reporter's follow-up messages (issue 13) */
+	CUR_FILE,	/* attachment chunks (issue 14) */
+	FRAME_CURSORS
+};
 /* The largest frame: a report frame's fixed fields and an envelope. */
 #define MAX_FRAME	(1 + 31 + MAX_ENVELOPE)
 
 enum frame_type {
 	FR_HELLO = 1,	/* both ways: magic, version */
-	FR_PULL = 2,	/* client: report cursor, event cursor */
+	FR_PULL = 2,	/* client: the FRAME_CURSORS cursors */
 	FR_REPORT = 3,	/* relay: id, ref, day, status, envelope */
 	FR_EVENT = 4,	/* relay: id, event bytes */
 	FR_END = 5,	/* relay: the cursors after this pull */
 	FR_PUSH = 6,	/* client: event bytes */
 	FR_ACK = 7,	/* relay: the result of one push */
 	FR_ERROR = 8,	/* relay: a message, then it closes */
+	/* Reserved, refused until built: 9 a reporter's message (issue 13),
+	 * 10 imported history (issue 12), 11 and 12 attachments (issue 14). */
 };
 
 enum ack_code {
@@ -52,7 +63,8 @@ enum frame_err {
 struct frame {
 	int			 type;
 	size_t			 len;		/* bytes used: FRAME_LEN + n */
-	uint64_t		 a, b;		/* cursors, ids */
+	uint64_t		 a;		/* a row id */
+	uint64_t		 cur[FRAME_CURSORS];	/* PULL, END */
 	char			 ref[EVENT_REF + 1];
 	char			 day[11];
 	int			 status;	/* report status code, ack code */
@@ -74,7 +86,8 @@ enum frame_err	frame_write(int fd, int type, const unsigned char *head,
 		    size_t datalen);
 /* Helpers for the fixed heads. */
 enum frame_err	frame_hello(int fd);
-enum frame_err	frame_cursors(int fd, int type, uint64_t a, uint64_t b);
+enum frame_err	frame_cursors(int fd, int type,
+		    const uint64_t cur[FRAME_CURSORS]);
 enum frame_err	frame_report(int fd, uint64_t id, const char *ref,
 		    const char *day, int status, const unsigned char *env,
 		    size_t envlen);

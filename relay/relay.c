@@ -85,21 +85,23 @@ load_config(const char *path, struct config *c)
 /* Everything after the cursors, in one read transaction so that the
  * cursors in END match what was sent. */
 static int
-pull(struct relay *r, uint64_t rcur, uint64_t ecur)
+pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 {
 	sqlite3_stmt *s = NULL;
-	uint64_t rmax = rcur, emax = ecur;
+	uint64_t out[FRAME_CURSORS];
 	int ok = 0;
 
+	/* The kinds this relay does not hand out yet keep their cursor. */
+	memcpy(out, cur, sizeof(out));
 	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_prepare_v2(r->db, "SELECT id, ref, day, status, envelope "
 	    "FROM reports WHERE id > ? ORDER BY id", -1, &s, NULL) != SQLITE_OK)
 		goto out;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)rcur);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)cur[CUR_REPORT]);
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		rmax = (uint64_t)sqlite3_column_int64(s, 0);
-		if (frame_report(STDOUT_FILENO, rmax,
+		out[CUR_REPORT] = (uint64_t)sqlite3_column_int64(s, 0);
+		if (frame_report(STDOUT_FILENO, out[CUR_REPORT],
 		    (const char *)sqlite3_column_text(s, 1),
 		    (const char *)sqlite3_column_text(s, 2),
 		    event_status_code((const char *)sqlite3_column_text(s, 3)),
@@ -111,14 +113,14 @@ pull(struct relay *r, uint64_t rcur, uint64_t ecur)
 	if (sqlite3_prepare_v2(r->db, "SELECT id, body FROM events WHERE "
 	    "id > ? ORDER BY id", -1, &s, NULL) != SQLITE_OK)
 		goto out;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)ecur);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)cur[CUR_EVENT]);
 	while (sqlite3_step(s) == SQLITE_ROW) {
-		emax = (uint64_t)sqlite3_column_int64(s, 0);
-		if (frame_event(STDOUT_FILENO, emax, sqlite3_column_blob(s, 1),
+		out[CUR_EVENT] = (uint64_t)sqlite3_column_int64(s, 0);
+		if (frame_event(STDOUT_FILENO, out[CUR_EVENT], sqlite3_column_blob(s, 1),
 		    (size_t)sqlite3_column_bytes(s, 1)) != FRAME_OK)
 			goto out;
 	}
-	ok = frame_cursors(STDOUT_FILENO, FR_END, rmax, emax) == FRAME_OK;
+	ok = frame_cursors(STDOUT_FILENO, FR_END, out) == FRAME_OK;
 out:
 	sqlite3_finalize(s);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
@@ -275,7 +277,7 @@ serve(struct relay *r)
 	if ((e = frame_read(STDIN_FILENO, &r->buf, &r->cap, &f)) != FRAME_OK ||
 	    f.type != FR_HELLO)
 		return refuse(e == FRAME_OK ? FRAME_E_TYPE : e,
-		    e == FRAME_E_VERSION ? "this relay speaks version 1" :
+		    e == FRAME_E_VERSION ? "this relay speaks version 2" :
 		    "expected HELLO");
 	if (frame_hello(STDOUT_FILENO) != FRAME_OK)
 		return 1;
@@ -286,7 +288,7 @@ serve(struct relay *r)
 		if (e != FRAME_OK)
 			return refuse(e, "bad frame");
 		if (f.type == FR_PULL) {
-			if (pull(r, f.a, f.b) != 0)
+			if (pull(r, f.cur) != 0)
 				return refuse(FRAME_E_IO, "pull failed");
 		} else if (f.type == FR_PUSH)
 			push(r, f.data, f.datalen);

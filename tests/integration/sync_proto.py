@@ -96,21 +96,24 @@ class Relay:
         return body[0], body[1:]
 
     def hello(self):
-        self.send(frame(HELLO, b"TLSYNC\x01"))
+        self.send(frame(HELLO, b"TLSYNC\x02"))
         t, b = self.recv()
-        assert t == HELLO and b == b"TLSYNC\x01", (t, b)
+        assert t == HELLO and b == b"TLSYNC\x02", (t, b)
 
-    def pull(self, rcur=0, ecur=0):
-        """[(type, body)] up to END, and END's cursors."""
-        self.send(frame(PULL, rcur.to_bytes(8, "big") +
-                        ecur.to_bytes(8, "big")))
+    def pull(self, rcur=0, ecur=0, mcur=0, fcur=0):
+        """[(type, body)] up to END, and END's report and event cursors
+        (self.cursors: all four)."""
+        self.send(frame(PULL, b"".join(
+            c.to_bytes(8, "big") for c in (rcur, ecur, mcur, fcur))))
         got = []
         while True:
             t, b = self.recv()
             assert t in (REPORT, EVENT, END), (t, b[:100])
             if t == END:
-                return got, (int.from_bytes(b[:8], "big"),
-                             int.from_bytes(b[8:], "big"))
+                assert len(b) == 32, len(b)
+                self.cursors = tuple(int.from_bytes(b[i:i + 8], "big")
+                                     for i in range(0, 32, 8))
+                return got, self.cursors[:2]
             got.append((t, b))
 
     def push(self, raw):

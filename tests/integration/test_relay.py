@@ -80,6 +80,9 @@ def t_pull_after_a_cursor(st, ctx):
     assert cur2 == cur
     got, cur3 = r.pull(*cur)
     assert got == [] and cur3 == cur
+    # The kinds this relay hands out none of keep the client's cursor.
+    got, _ = r.pull(*cur, 7, 2 ** 64 - 1)
+    assert got == [] and r.cursors == cur + (7, 2 ** 64 - 1), r.cursors
     rc, err = r.close()
     assert rc == 0 and err == "", (rc, err)
 
@@ -188,8 +191,9 @@ def hostile(st, data, want):
 
 
 def t_hostile_frames_change_nothing(st, ctx):
-    hello = frame(sp.HELLO, b"TLSYNC\x01")
-    hostile(st, frame(sp.HELLO, b"TLSYNC\x02"), "unknown protocol version")
+    hello = frame(sp.HELLO, b"TLSYNC\x02")
+    hostile(st, frame(sp.HELLO, b"TLSYNC\x01"), "unknown protocol version")
+    hostile(st, frame(sp.HELLO, b"TLSYNC\x03"), "unknown protocol version")
     hostile(st, frame(sp.HELLO, b"SSH-2.0"), "unknown protocol version")
     hostile(st, b"\xff\xff\xff\xff" + b"x" * 100, "frame length out of "
             "bounds")
@@ -197,7 +201,9 @@ def t_hostile_frames_change_nothing(st, ctx):
     hostile(st, hello + (100).to_bytes(4, "big") + b"\x06" + b"x" * 20,
             "truncated frame")
     hostile(st, hello + frame(42, b"abc"), "unknown frame type")
-    hostile(st, hello + frame(sp.PULL, b"\x00" * 15), "malformed frame "
+    hostile(st, hello + frame(sp.PULL, b"\x00" * 16), "malformed frame "
+            "body")
+    hostile(st, hello + frame(sp.PULL, b"\x00" * 31), "malformed frame "
             "body")
     hostile(st, hello + frame(sp.REPORT, b"\x00" * 40), "malformed frame "
             "body")
