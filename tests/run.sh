@@ -14,6 +14,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 count() {	# $1: label, $2: exit status; reads the output in $log
 	sed "s|^|[$1] |" "$log"
+	# How long each suite took, to keep the whole under 30 minutes.
+	echo "[$1] took $(( $(date +%s) - t0 )) s"
 	p=$(grep -c '^ok - ' "$log")
 	f=$(grep -c '^not ok - ' "$log")
 	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -32,10 +34,12 @@ for b in $builds; do
 		continue
 	fi
 	for t in "$b"/tests/t_*; do
+		t0=$(date +%s)
 		"$t" > "$log" 2>&1
 		count "$b/$(basename "$t")" $?
 	done
 	for t in tests/integration/test_*.py; do
+		t0=$(date +%s)
 		/usr/bin/python3 "$t" --build "$b" > "$log" 2>&1
 		count "$b/$(basename "$t" .py)" $?
 	done
@@ -44,6 +48,7 @@ done
 # each prints "ok - NAME" / "not ok - NAME" lines.
 for t in tests/once/*.sh; do
 	[ -f "$t" ] || continue
+	t0=$(date +%s)
 	sh "$t" > "$log" 2>&1
 	count "$(basename "$t" .sh)" $?
 done
