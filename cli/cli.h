@@ -22,6 +22,7 @@ struct opts {
 	const char	*status, *since, *until, *type, *canton, *search;
 	const char	*note, *to, *older_than, *name;
 	const char	*casefile, *team, *remote, *ssh_config;
+	const char	*keep_unlocked;
 	int		 json, force, dry_run, raw;
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
@@ -51,6 +52,15 @@ char		*passphrase_get(const struct opts *, int confirm,
 const char	*key_path(const struct opts *);
 void		 key_unlock(const struct opts *, struct seckey *);
 struct store	*db_open(const struct opts *);
+
+/* The agent that keeps a key unlocked for a work session (cli/agent.c):
+ * agent_fetch gets the key of sf from it (0) or finds none (-1);
+ * agent_start forks one after a passphrase typed at the terminal. */
+long		 agent_idle(const struct opts *);
+int		 agent_fetch(const struct opts *, const struct secfile *,
+		    struct seckey *);
+void		 agent_start(const struct opts *, struct seckey *);
+int		 cmd_lock(struct opts *);
 void		 today(char day[11]);
 
 /* Reading reports: each row that passes the plaintext query is opened,
