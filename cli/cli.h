@@ -22,7 +22,7 @@ struct opts {
 	const char	*status, *since, *until, *type, *canton, *search;
 	const char	*note, *to, *older_than, *name;
 	const char	*casefile, *team, *remote, *ssh_config;
-	const char	*keep_unlocked;
+	const char	*keep_unlocked, *recipient;
 	int		 json, force, dry_run, raw;
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
@@ -61,6 +61,7 @@ int		 agent_fetch(const struct opts *, const struct secfile *,
 		    struct seckey *);
 void		 agent_start(const struct opts *, struct seckey *);
 int		 cmd_lock(struct opts *);
+int		 cmd_forward(struct opts *);
 void		 today(char day[11]);
 
 /* Reading reports: each row that passes the plaintext query is opened,
@@ -135,6 +136,10 @@ int		 case_has_event(struct sqlite3 *, const unsigned char id[32]);
 int		 case_status(const struct opts *, const char *ref,
 		    const char *status, const char *note, const char *to);
 int		 case_purge(const struct opts *);
+/* One status (or, with to, route) event by this analyst; dies on error. */
+void		 case_status_event(const struct opts *, struct store *,
+		    const struct seckey *, const char *ref, const char *status,
+		    const char *note, const char *to);
 /* Signs, stores and applies one event of this analyst; dies on error. */
 int		 case_write_event(struct store *, const struct team *,
 		    const struct seckey *, int type, const char *ref,

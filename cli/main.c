@@ -59,6 +59,9 @@ static const struct cmd {
 	  "[--case FILE] [--team FILE] [--ssh-config FILE] [--json]",
 	  "pull new reports and events from a relay into the case file, "
 	  "push the case file's new events" },
+	{ "forward", cmd_forward, "forward REF --recipient FILE [--to NAME] "
+	  "[--note TEXT] [-o FILE] [--force]", "hand a report over to a "
+	  "partner, encrypted with age, and record the routing" },
 	{ "lock", cmd_lock, "lock", "forget the unlocked key now (it is kept "
 	  "for --keep-unlocked, 15 minutes by default)" },
 };
@@ -91,6 +94,7 @@ static const struct {
 	{ "--remote", offsetof(struct opts, remote) },
 	{ "--ssh-config", offsetof(struct opts, ssh_config) },
 	{ "--keep-unlocked", offsetof(struct opts, keep_unlocked) },
+	{ "--recipient", offsetof(struct opts, recipient) },
 };
 #define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
 
