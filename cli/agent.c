@@ -313,9 +313,7 @@ agent_main(const struct sockaddr_un *sa, struct seckey *key, long idle,
 		sodium_free(pt);
 		_exit(1);
 	}
-	if (write(ready_fd, "1", 1) != 1)
-		lfd = -1;
-	else if ((lfd = agent_detach(lfd)) >= 0)
+	if (write(ready_fd, "1", 1) == 1 && (lfd = agent_detach(lfd)) >= 0)
 		agent_loop(lfd, id, pt, len, idle);
 	sodium_free(pt);
 	/* Only our own socket: a newer agent may have taken the name. */
@@ -339,7 +337,7 @@ agent_start(const struct opts *o, struct seckey *key)
 	if (idle == 0 || agent_addr(key->pub.id, &sa) != 0 ||
 	    pipe2(p, O_CLOEXEC) != 0)
 		return;
-	fflush(NULL);	/* nothing buffered is written twice */
+	(void)fflush(NULL);	/* nothing buffered is written twice */
 	if ((pid = fork()) < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -389,6 +387,8 @@ cmd_lock(struct opts *o)
 		usage_error("lock takes no arguments");
 	if (agent_dir(dir, sizeof(dir)) != 0 || (d = opendir(dir)) == NULL)
 		die("cannot read the agents' directory %s", dir);
+	/* One thread; readdir_r is the deprecated one. */
+	/* cppcheck-suppress readdirCalled */
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, AGENT_PREFIX,
 		    sizeof(AGENT_PREFIX) - 1) == 0)

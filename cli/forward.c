@@ -55,7 +55,7 @@ recipient_name(const char *path, char *name, size_t n)
 			rc = 0;
 		}
 	}
-	fclose(f);
+	(void)fclose(f);	/* read only: nothing to lose */
 	return rc;
 }
 
