@@ -200,7 +200,8 @@ cmd_forward(struct opts *o)
 	key_unlock(o, &rd.key);	/* before age runs or a file exists */
 	out = open_out(o);
 	forward_encrypt(&rd, ref, out);
-	die_unlink = NULL;	/* the ciphertext is whole: it stays */
+	/* The file stays only with its routing: if recording dies, die()
+	 * removes it (on standard output the message says so). */
 	if (o->db == NULL && case_path(o) != NULL)
 		case_status_event(o, rd.st, &rd.key, ref, "forwarded", o->note,
 		    to), rc = 0;
@@ -208,7 +209,9 @@ cmd_forward(struct opts *o)
 		rc = set_status(o, rd.st, ref, "forwarded", o->note, to);
 	reader_done(&rd);
 	if (rc != 0)
-		die("%s was encrypted but the routing was not recorded", ref);
+		die("%s: the routing was not recorded%s", ref, o->out ? "" :
+		    "; discard the output");
+	die_unlink = NULL;
 	fprintf(stderr, "tipline: %s: forwarded to %s (encrypted with age%s"
 	    "%s)\n", ref, to, o->out ? " into " : "", o->out ? o->out : "");
 	return 0;

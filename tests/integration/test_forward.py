@@ -140,6 +140,26 @@ def t_case_file_signed_route_event(st, a, refs, ident, rcp):
         ("Anna Muster", "forwarded", PARTNER, "valid"), h
 
 
+def t_routing_failure_leaves_no_file(st, a, refs, ident, rcp):
+    """The key is not in the local team file: the route event cannot be
+    written, so the ciphertext does not stay either."""
+    ref = refs[1]
+    out = os.path.join(st.dir, "unrouted.age")
+    team = os.path.join(st.dir, "team-without-anna")
+    with open(team, "w") as f:
+        f.write(open(os.path.join(st.dir, "bruno.pub")).read())
+    before = a.history(ref)
+    e = dict(os.environ, TIPLINE_PASSPHRASE_FILE=st.passfile, TIPLINE_KEY=a.key,
+             TIPLINE_CASE=a.case, TIPLINE_TEAM=team)
+    e.pop("TIPLINE_DB", None)
+    p = subprocess.run([os.path.join(st.build, "tipline"), "forward", ref,
+                        "--recipient", rcp, "-o", out], env=e, capture_output=True,
+                       timeout=60)
+    assert p.returncode == 1 and b"not in the local team file" in p.stderr, p.stderr
+    assert not os.path.exists(out)
+    assert a.history(ref) == before
+
+
 def t_no_plaintext_in_any_file(st, a, refs, ident, rcp):
     found = st.files_containing([b"a farm near the border"])
     assert not found, found
@@ -163,6 +183,8 @@ def main():
                 t_bad_recipients_record_nothing, *args)
         run.run("case_file_forward_writes_signed_route_event",
                 t_case_file_signed_route_event, *args)
+        run.run("routing_not_recorded_leaves_no_ciphertext",
+                t_routing_failure_leaves_no_file, *args)
         run.run("no_plaintext_in_any_file", t_no_plaintext_in_any_file, *args)
         run.run("no_sanitizer_reports_in_logs", st.assert_no_sanitizer_reports)
     finally:
