@@ -213,12 +213,14 @@ agent_serve(int c, const unsigned char *id, const unsigned char *pt,
 	return 1;
 }
 
+/* CLOCK_BOOTTIME counts the time the machine was suspended: a laptop
+ * closed for an hour wakes up locked. */
 static long long
 now_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 

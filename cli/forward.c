@@ -155,8 +155,9 @@ forward_encrypt(struct reader *rd, const char *ref, int out)
 	sigaction(SIGPIPE, &old, NULL);
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0) {
-		hint("the recipients file holds the partner's age public key "
-		    "(age1...), one per line");
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 127)
+			hint("the recipients file holds the partner's age "
+			    "public key (age1...), one per line");
 		die("age did not encrypt %s for %s; nothing was recorded", ref,
 		    rd->o->recipient);
 	}

@@ -121,6 +121,11 @@ def t_bad_recipients_record_nothing(st, a, refs, ident, rcp):
         assert not os.path.exists(out), path
         assert history_rows(st, ref) == n, path
         assert st.query("SELECT status FROM reports WHERE ref = ?", ref) == [("new",)]
+    # no age on the PATH: says so, records nothing
+    rc, _, err = st.cli("forward", ref, "--recipient", rcp, "-o", out,
+                        env={"TIPLINE_KEY": a.key, "PATH": "/nonexistent"})
+    assert rc == 1 and "cannot run age" in err and "apt-get install age" in err, err
+    assert not os.path.exists(out) and history_rows(st, ref) == n
     # the same report with a name given: fine
     rc, _, err = legacy(st, a, "forward", ref, "--recipient", noname, "--to", PARTNER,
                         "-o", out)
