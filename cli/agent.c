@@ -387,15 +387,16 @@ cmd_lock(struct opts *o)
 
 	if (o->nargs != 0)
 		usage_error("lock takes no arguments");
-	if (agent_dir(dir, sizeof(dir)) != 0 || (d = opendir(dir)) == NULL)
-		die("cannot read the agents' directory %s", dir);
-	/* One thread; readdir_r is the deprecated one. */
-	/* cppcheck-suppress readdirCalled */
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, AGENT_PREFIX,
-		    sizeof(AGENT_PREFIX) - 1) == 0)
-			n += agent_end(dir, de->d_name);
-	closedir(d);
+	/* No usable directory: no agent of ours can be running there. */
+	if (agent_dir(dir, sizeof(dir)) == 0 && (d = opendir(dir)) != NULL) {
+		/* One thread; readdir_r is the deprecated one. */
+		/* cppcheck-suppress readdirCalled */
+		while ((de = readdir(d)) != NULL)
+			if (strncmp(de->d_name, AGENT_PREFIX,
+			    sizeof(AGENT_PREFIX) - 1) == 0)
+				n += agent_end(dir, de->d_name);
+		closedir(d);
+	}
 	fprintf(stderr, "tipline: %s\n", n ? "locked: the next command asks "
 	    "for the passphrase" : "nothing was unlocked");
 	return 0;

@@ -265,6 +265,8 @@ def t_lock_then_asks(s):
     assert asks(rc, err), (rc, err)
     rc, _, err = s.quiet("lock")
     assert rc == 0 and "nothing was unlocked" in err, err
+    rc, _, err = s.quiet("lock", XDG_RUNTIME_DIR=os.path.join(s.base, "none", "x"))
+    assert rc == 0 and "nothing was unlocked" in err, err
 
 
 def t_idle_time_ends_it(s):
