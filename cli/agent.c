@@ -298,7 +298,7 @@ agent_main(const struct sockaddr_un *sa, struct seckey *key, long idle,
     int ready_fd)
 {
 	unsigned char id[KEY_ID_BYTES], *pt;
-	size_t len = key->sign_sk ? SK_BYTES + 32 : SK_BYTES;
+	size_t len = key->sign_sk ? SK_BYTES + SIGN_SEED_BYTES : SK_BYTES;
 	struct stat st, now;
 	int lfd;
 

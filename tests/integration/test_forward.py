@@ -170,6 +170,20 @@ def t_no_plaintext_in_any_file(st, a, refs, ident, rcp):
     assert not found, found
 
 
+def t_help_and_man_page(st, a, refs, ident, rcp):
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "man", "tipline.1")) as f:
+        man = f.read()
+    for cmd in ("forward", "lock"):
+        rc, out, _ = st.cli("help", cmd)
+        assert rc == 0 and out.startswith("usage: tipline " + cmd), out
+        rc, out2, _ = st.cli(cmd, "--help")
+        assert rc == 0 and out2 == out, cmd
+        assert ".Cm %s" % cmd in man and ".It Cm %s" % cmd in man, cmd
+    rc, _, err = st.cli("forward", refs[0])
+    assert rc == 2 and "--recipient" in err, err
+
+
 def main():
     build = sys.argv[sys.argv.index("--build") + 1] if "--build" in sys.argv else "build"
     run = Runner()
@@ -191,6 +205,7 @@ def main():
         run.run("routing_not_recorded_leaves_no_ciphertext",
                 t_routing_failure_leaves_no_file, *args)
         run.run("no_plaintext_in_any_file", t_no_plaintext_in_any_file, *args)
+        run.run("help_and_man_page_for_forward_and_lock", t_help_and_man_page, *args)
         run.run("no_sanitizer_reports_in_logs", st.assert_no_sanitizer_reports)
     finally:
         st.stop()
