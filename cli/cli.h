@@ -22,6 +22,7 @@ struct opts {
 	const char	*status, *since, *until, *type, *canton, *search;
 	const char	*note, *to, *older_than, *name;
 	const char	*casefile, *team, *remote, *ssh_config;
+	const char	*keep_unlocked, *recipient;
 	int		 json, force, dry_run, raw;
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
@@ -51,6 +52,16 @@ char		*passphrase_get(const struct opts *, int confirm,
 const char	*key_path(const struct opts *);
 void		 key_unlock(const struct opts *, struct seckey *);
 struct store	*db_open(const struct opts *);
+
+/* The agent that keeps a key unlocked for a work session (cli/agent.c):
+ * agent_fetch gets the key of sf from it (0) or finds none (-1);
+ * agent_start forks one after a passphrase typed at the terminal. */
+long		 agent_idle(const struct opts *);
+int		 agent_fetch(const struct opts *, const struct secfile *,
+		    struct seckey *);
+void		 agent_start(const struct opts *, struct seckey *);
+int		 cmd_lock(struct opts *);
+int		 cmd_forward(struct opts *);
 void		 today(char day[11]);
 
 /* Reading reports: each row that passes the plaintext query is opened,
@@ -125,6 +136,10 @@ int		 case_has_event(struct sqlite3 *, const unsigned char id[32]);
 int		 case_status(const struct opts *, const char *ref,
 		    const char *status, const char *note, const char *to);
 int		 case_purge(const struct opts *);
+/* One status (or, with to, route) event by this analyst; dies on error. */
+void		 case_status_event(const struct opts *, struct store *,
+		    const struct seckey *, const char *ref, const char *status,
+		    const char *note, const char *to);
 /* Signs, stores and applies one event of this analyst; dies on error. */
 int		 case_write_event(struct store *, const struct team *,
 		    const struct seckey *, int type, const char *ref,

@@ -55,11 +55,16 @@ ask(const char *prompt, char *p)
 		    "--passphrase-file FILE or TIPLINE_PASSPHRASE_FILE");
 		die("cannot read a passphrase");
 	}
-	if (write(fd, prompt, strlen(prompt)) < 0 || tcgetattr(fd, &old) != 0)
+	if (tcgetattr(fd, &old) != 0)
 		die("cannot use the terminal: %s", strerror(errno));
 	noecho = old;
 	noecho.c_lflag &= ~(tcflag_t)ECHO;
+	/* Echo off (and what was typed before discarded) before the
+	 * prompt shows: a passphrase typed as soon as it appears is
+	 * neither echoed nor thrown away. */
 	tcsetattr(fd, TCSAFLUSH, &noecho);
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		die("cannot use the terminal: %s", strerror(errno));
 	n = read_line(fd, p);
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0)
@@ -147,8 +152,11 @@ key_path(const struct opts *o)
 	return k;
 }
 
-void
-key_unlock(const struct opts *o, struct seckey *key)
+/* Unlocks the key: from the agent when one holds it (unless
+ * use_agent is 0), else with the passphrase; one typed at the terminal
+ * starts an agent, so that the session's next commands do not ask. */
+static void
+key_unlock_with(const struct opts *o, struct seckey *key, int use_agent)
 {
 	const char *path = key_path(o);
 	struct secfile sf;
@@ -156,6 +164,7 @@ key_unlock(const struct opts *o, struct seckey *key)
 	enum kf_err e;
 	char *text, *pass;
 	size_t n, line, plen;
+	int typed;
 
 	if ((e = keyfile_slurp(path, MAX_KEYFILE, &text, &n)) != KF_OK)
 		die("%s: %s", path, keyfile_strerror(e));
@@ -167,11 +176,23 @@ key_unlock(const struct opts *o, struct seckey *key)
 		    "tipline secret key file" : keyfile_strerror(e));
 	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
 		warnx_("%s is readable by others; chmod 600 it", path);
+	if (use_agent && agent_fetch(o, &sf, key) == 0)
+		return;
+	typed = o->passfile == NULL && getenv("TIPLINE_PASSPHRASE_FILE") ==
+	    NULL;
 	pass = passphrase_get(o, 0, &plen, "Passphrase: ");
 	e = keyfile_unlock(&sf, pass, plen, key);
 	sodium_free(pass);
 	if (e != KF_OK)
 		die("%s: %s", path, keyfile_strerror(e));
+	if (use_agent && typed)
+		agent_start(o, key);
+}
+
+void
+key_unlock(const struct opts *o, struct seckey *key)
+{
+	key_unlock_with(o, key, 1);
 }
 
 int
@@ -249,7 +270,9 @@ cmd_passwd(struct opts *o)
 	if (o->name != NULL && !identity_name_ok(o->name, strlen(o->name)))
 		usage_error("--name takes 1 to %d printable characters with no "
 		    "space at either end", MAX_NAME);
-	key_unlock(o, &key);
+	/* The old passphrase, always: an unlocked session is not enough
+	 * to change what guards the key file. */
+	key_unlock_with(o, &key, 0);
 	/* --name: a v1 key becomes an identity with the same X25519 key
 	 * (every envelope still opens) and a new signing key. */
 	if (o->name != NULL && (e = keyfile_upgrade(&key, o->name)) != KF_OK) {

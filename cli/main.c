@@ -59,6 +59,11 @@ static const struct cmd {
 	  "[--case FILE] [--team FILE] [--ssh-config FILE] [--json]",
 	  "pull new reports and events from a relay into the case file, "
 	  "push the case file's new events" },
+	{ "forward", cmd_forward, "forward REF --recipient FILE [--to NAME] "
+	  "[--note TEXT] [-o FILE] [--force]", "hand a report over to a "
+	  "partner, encrypted with age, and record the routing" },
+	{ "lock", cmd_lock, "lock", "forget the unlocked key now (it is kept "
+	  "for --keep-unlocked, 15 minutes by default)" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -88,6 +93,8 @@ static const struct {
 	{ "--team", offsetof(struct opts, team) },
 	{ "--remote", offsetof(struct opts, remote) },
 	{ "--ssh-config", offsetof(struct opts, ssh_config) },
+	{ "--keep-unlocked", offsetof(struct opts, keep_unlocked) },
+	{ "--recipient", offsetof(struct opts, recipient) },
 };
 #define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
 
@@ -159,7 +166,8 @@ usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\nCommon options: --db FILE (or TIPLINE_DB), --key FILE "
 	    "(or TIPLINE_KEY),\n--passphrase-file FILE (or "
-	    "TIPLINE_PASSPHRASE_FILE). 'tipline help COMMAND' for more.\n");
+	    "TIPLINE_PASSPHRASE_FILE),\n--keep-unlocked TIME (or "
+	    "TIPLINE_KEEP_UNLOCKED). 'tipline help COMMAND' for more.\n");
 }
 
 static int

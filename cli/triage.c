@@ -185,7 +185,7 @@ event_plain(const char *note, const char *to)
 }
 
 /* One status event by this analyst, with its note or destination. */
-static void
+void
 case_status_event(const struct opts *o, struct store *st,
     const struct seckey *key, const char *ref, const char *status,
     const char *note, const char *to)

@@ -45,6 +45,10 @@
 /* Characters of a new passphrase (keygen, passwd); shorter ones only
  * with TIPLINE_WEAK_PASSPHRASE_OK=1, for demos and tests. */
 #define MIN_PASSPHRASE		12
+/* Seconds the CLI's agent keeps a key unlocked while unused (cli/agent.c):
+ * the default and the most --keep-unlocked accepts. */
+#define DEFAULT_KEEP_UNLOCKED	(15 * 60)
+#define MAX_KEEP_UNLOCKED	(12 * 3600)
 /* An analyst's name in an identity line (lib/team.c): code points, and
  * bytes of UTF-8. */
 #define MAX_NAME		64

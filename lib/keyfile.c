@@ -216,8 +216,7 @@ keyfile_unlock(const struct secfile *sf, const char *pass, size_t passlen,
 {
 	const unsigned char *salt = sf->blob, *nonce = sf->blob + 32;
 	uint64_t ops = get_le64(sf->blob + 16), mem = get_le64(sf->blob + 24);
-	size_t ptlen = sf->version == 2 ? SK_BYTES + SIGN_SEED_BYTES :
-	    SK_BYTES, adlen;
+	size_t ptlen = keyfile_plain_len(sf), adlen;
 	unsigned char ad[SK2_AD_MAX], *dk = NULL, *pt = NULL;
 	enum kf_err e = KF_E_LIMITS;
 
@@ -227,8 +226,7 @@ keyfile_unlock(const struct secfile *sf, const char *pass, size_t passlen,
 		return e;
 	e = KF_E_NOMEM;
 	if ((dk = sodium_malloc(32)) == NULL ||
-	    (pt = sodium_malloc(ptlen)) == NULL ||
-	    (key->sk = sodium_malloc(SK_BYTES)) == NULL)
+	    (pt = sodium_malloc(ptlen)) == NULL)
 		goto out;
 	if (crypto_pwhash(dk, 32, pass, passlen, salt, ops, (size_t)mem,
 	    crypto_pwhash_ALG_ARGON2ID13) != 0)
@@ -238,6 +236,32 @@ keyfile_unlock(const struct secfile *sf, const char *pass, size_t passlen,
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL,
 	    nonce + 24, ptlen + 16, ad, adlen, nonce, dk) != 0)
 		goto out;
+	e = keyfile_unlock_plain(sf, pt, key);
+out:
+	sodium_free(dk);
+	sodium_free(pt);
+	if (e != KF_OK)
+		keyfile_lock(key);
+	return e;
+}
+
+size_t
+keyfile_plain_len(const struct secfile *sf)
+{
+	return sf->version == 2 ? SK_BYTES + SIGN_SEED_BYTES : SK_BYTES;
+}
+
+/* The key from its decrypted form (what keyfile_unlock decrypts, or
+ * what the CLI's agent kept), checked against the file's key id. */
+enum kf_err
+keyfile_unlock_plain(const struct secfile *sf, const unsigned char *pt,
+    struct seckey *key)
+{
+	enum kf_err e;
+
+	memset(key, 0, sizeof(*key));
+	if ((key->sk = sodium_malloc(SK_BYTES)) == NULL)
+		return KF_E_NOMEM;
 	memcpy(key->sk, pt, SK_BYTES);
 	crypto_scalarmult_base(key->pub.pk, key->sk);
 	key_id(key->pub.pk, key->pub.id);
@@ -245,12 +269,17 @@ keyfile_unlock(const struct secfile *sf, const char *pass, size_t passlen,
 	    KF_E_KEYID;
 	if (e == KF_OK && sf->version == 2)
 		e = unlock_sign(pt + SK_BYTES, sf->name, key);
-out:
-	sodium_free(dk);
-	sodium_free(pt);
 	if (e != KF_OK)
 		keyfile_lock(key);
 	return e;
+}
+
+void
+keyfile_plain(const struct seckey *key, unsigned char *pt)
+{
+	memcpy(pt, key->sk, SK_BYTES);
+	if (key->sign_sk != NULL)
+		crypto_sign_ed25519_sk_to_seed(pt + SK_BYTES, key->sign_sk);
 }
 
 void

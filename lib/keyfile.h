@@ -68,6 +68,14 @@ enum kf_err	keyfile_parse_secret(const char *text, size_t n,
 enum kf_err	keyfile_unlock(const struct secfile *, const char *pass,
 		    size_t passlen, struct seckey *);
 void		keyfile_lock(struct seckey *);
+/* A key's decrypted form: its X25519 secret key, then for v2 the
+ * Ed25519 seed (keyfile_plain_len bytes); what the CLI's agent keeps
+ * in memory so that one unlock serves a work session. unlock_plain
+ * checks it against the file's key id. */
+size_t		keyfile_plain_len(const struct secfile *);
+enum kf_err	keyfile_unlock_plain(const struct secfile *,
+		    const unsigned char *pt, struct seckey *);
+void		keyfile_plain(const struct seckey *, unsigned char *pt);
 
 /* The next line of text[*pos..n) that is not blank or a comment, into
  * *line and *len, without '\n' or a final '\r'; *lineno counts every

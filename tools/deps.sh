@@ -11,7 +11,7 @@ RUN="build-essential pkg-config libfcgi-dev libsodium-dev libsqlite3-dev
 libjansson-dev nginx gettext"
 TEST="clang libclang-rt-14-dev libfcgi-bin spawn-fcgi curl python3-nacl wrk
 systemd strace openssl sqlite3 cppcheck clang-tidy chromium mmdebstrap git
-ca-certificates iproute2 lintian openssh-server openssh-client"
+ca-certificates iproute2 lintian openssh-server openssh-client age"
 case "${1:-run}" in
 run)	PKGS=$RUN ;;
 test)	PKGS="$RUN $TEST"

@@ -67,6 +67,33 @@ TEST(the_secret_key_unlocks_and_matches_the_public_key)
 	CHECK(k.sk == NULL);
 }
 
+/* What the CLI's agent keeps: the decrypted form gives back the same
+ * key, and a changed one is refused by the key id check. */
+TEST(the_plain_form_round_trips_and_is_checked_against_the_id)
+{
+	unsigned char pt[SK_BYTES + SIGN_SEED_BYTES];
+	struct secfile sf;
+	struct seckey k, again;
+	size_t n, line;
+	char *t = slurp(skp, &n);
+
+	CHECK(keyfile_parse_secret(t, n, &sf, &line) == KF_OK);
+	free(t);
+	CHECK(keyfile_plain_len(&sf) == SK_BYTES);
+	CHECK(keyfile_unlock(&sf, "pw", 2, &k) == KF_OK);
+	keyfile_plain(&k, pt);
+	CHECK(keyfile_unlock_plain(&sf, pt, &again) == KF_OK);
+	CHECK(memcmp(again.sk, k.sk, SK_BYTES) == 0);
+	CHECK(memcmp(again.pub.pk, k.pub.pk, PK_BYTES) == 0);
+	CHECK(again.sign_sk == NULL);
+	keyfile_lock(&again);
+	pt[1] ^= 1;	/* not bit 0: X25519 clamps the low three bits */
+	CHECK(keyfile_unlock_plain(&sf, pt, &again) == KF_E_KEYID);
+	CHECK(again.sk == NULL);
+	sodium_memzero(pt, sizeof(pt));
+	keyfile_lock(&k);
+}
+
 TEST(a_wrong_passphrase_fails)
 {
 	struct secfile sf;
@@ -213,6 +240,7 @@ main(void)
 	RUN(keygen_writes_a_secret_and_a_public_file);
 	RUN(keygen_never_overwrites);
 	RUN(the_secret_key_unlocks_and_matches_the_public_key);
+	RUN(the_plain_form_round_trips_and_is_checked_against_the_id);
 	RUN(a_wrong_passphrase_fails);
 	RUN(a_changed_blob_or_key_id_fails);
 	RUN(hostile_argon2_limits_are_refused);
