@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "fields.h"
+#include "flag.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -139,10 +140,13 @@ contains(const char *hay, const char *needle)
 }
 
 static int
-matches(const struct opts *o, const struct record *rec)
+matches(const struct opts *o, const struct record *rec, unsigned set)
 {
 	size_t i;
 
+	if ((set & o->flag_all) != o->flag_all || (set & o->flag_none) != 0 ||
+	    (o->urgent && (set & flag_urgent()) == 0))
+		return 0;
 	if (o->type && strcmp(record_value(rec, "type"), o->type) != 0)
 		return 0;
 	if (o->canton && strcmp(record_value(rec, "canton"), o->canton) != 0)
@@ -183,12 +187,14 @@ static int
 reader_row(void *ctx, const struct store_row *row)
 {
 	struct reader *rd = ctx;
+	struct flag_case fc = { row->status, row->day, rd->o->due };
 	struct record rec;
 	int stop = 0;
 
 	if (open_row(rd, row, &rec) != 0)
 		return 0;
-	if (matches(rd->o, &rec)) {
+	rd->flags = flag_compute(&rec, &fc);
+	if (matches(rd->o, &rec, rd->flags)) {
 		rd->shown++;
 		stop = rd->emit(rd, row, &rec);
 	}

@@ -211,7 +211,7 @@ event_open(const struct event *ev, const struct seckey *key,
 const char *
 event_status_name(int code)
 {
-	return code >= 1 && code <= nstatuses ? statuses[code - 1].name :
+	return code >= 1 && code <= nstatuses ? status_table[code - 1].name :
 	    NULL;
 }
 

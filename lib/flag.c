@@ -84,7 +84,7 @@ t_overdue(const struct record *rec, const struct flag_case *c)
 	    strcmp(c->day, c->due) < 0;
 }
 
-const struct flag flags[] = {
+const struct flag flag_table[] = {
 	{ "minors", 'M', 1, "minors are involved", t_minors },
 	{ "ongoing", 'O', 1, "it is still going on", t_ongoing },
 	{ "affected", 'A', 1, "the reporter is or was affected", t_affected },
@@ -96,9 +96,9 @@ const struct flag flags[] = {
 	{ "overdue", 'L', 0, "still new after the overdue days", t_overdue },
 };
 
-const int nflags = (int)(sizeof(flags) / sizeof(flags[0]));
+const int nflags = (int)(sizeof(flag_table) / sizeof(flag_table[0]));
 
-_Static_assert(sizeof(flags) / sizeof(flags[0]) <= 32, "a flag set is "
+_Static_assert(sizeof(flag_table) / sizeof(flag_table[0]) <= 32, "a flag set is "
     "an unsigned of 32 bits");
 
 unsigned
@@ -108,7 +108,7 @@ flag_compute(const struct record *rec, const struct flag_case *c)
 	int i;
 
 	for (i = 0; i < nflags; i++)
-		if (flags[i].test(rec, c))
+		if (flag_table[i].test(rec, c))
 			set |= 1u << i;
 	return set;
 }
@@ -119,7 +119,7 @@ flag_bit(const char *name)
 	int i;
 
 	for (i = 0; i < nflags; i++)
-		if (strcmp(flags[i].name, name) == 0)
+		if (strcmp(flag_table[i].name, name) == 0)
 			return 1u << i;
 	return 0;
 }
@@ -131,7 +131,7 @@ flag_urgent(void)
 	int i;
 
 	for (i = 0; i < nflags; i++)
-		if (flags[i].urgent)
+		if (flag_table[i].urgent)
 			set |= 1u << i;
 	return set;
 }
@@ -143,7 +143,7 @@ flag_letters(unsigned set, char out[33])
 
 	for (i = 0; i < nflags; i++)
 		if (set & (1u << i))
-			out[o++] = flags[i].letter;
+			out[o++] = flag_table[i].letter;
 	if (o == 0)
 		out[o++] = '-';
 	out[o] = '\0';

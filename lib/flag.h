@@ -31,7 +31,7 @@ struct flag {
 			    const struct flag_case *);
 };
 
-extern const struct flag flags[];
+extern const struct flag flag_table[];
 extern const int nflags;
 
 /* The bit of flag i is 1u << i. */

@@ -7,15 +7,15 @@
 
 #include "status.h"
 
-const struct status statuses[] = {
-	{ "new", 0, "not decided yet" },
+const struct status status_table[] = {
+	{ "new", 'u', "not decided yet" },
 	{ "in-review", 'r', "someone is on it" },
 	{ "forwarded", 'f', "sent to a partner (with where to)" },
 	{ "closed", 'c', "nothing more to do" },
 	{ "spam", 's', "not a report" },
 };
 
-const int nstatuses = (int)(sizeof(statuses) / sizeof(statuses[0]));
+const int nstatuses = (int)(sizeof(status_table) / sizeof(status_table[0]));
 
 int
 status_index(const char *name)
@@ -23,7 +23,7 @@ status_index(const char *name)
 	int i;
 
 	for (i = 0; i < nstatuses; i++)
-		if (strcmp(statuses[i].name, name) == 0)
+		if (strcmp(status_table[i].name, name) == 0)
 			return i;
 	return -1;
 }
@@ -40,6 +40,6 @@ status_list(void)
 	for (i = 0; i < nstatuses; i++)
 		o += (size_t)snprintf(s + o, sizeof(s) - o, "%s%s",
 		    i == 0 ? "" : i + 1 == nstatuses ? " or " : ", ",
-		    statuses[i].name);
+		    status_table[i].name);
 	return s;
 }

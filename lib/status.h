@@ -13,10 +13,10 @@ struct status {
 	const char	*help;
 };
 
-extern const struct status statuses[];
+extern const struct status status_table[];
 extern const int nstatuses;
 
-/* The index of name in statuses, or -1. */
+/* The index of name in status_table, or -1. */
 int		 status_index(const char *name);
 /* "new, in-review, forwarded, closed or spam", for messages. */
 const char	*status_list(void);

@@ -20,8 +20,8 @@ TEST(one_status_table_for_store_and_events)
 	CHECK(strcmp(status_list(), "new, in-review, forwarded, closed or "
 	    "spam") == 0);
 	for (i = 0; i < nstatuses; i++) {
-		CHECK(store_valid_status(statuses[i].name));
-		CHECK(status_index(statuses[i].name) == i);
+		CHECK(store_valid_status(status_table[i].name));
+		CHECK(status_index(status_table[i].name) == i);
 	}
 	CHECK(!store_valid_status("bogus") && !store_valid_status(NULL));
 	CHECK(status_index("New") == -1);
@@ -86,10 +86,10 @@ TEST(flag_names_letters_and_the_urgent_set)
 	int i, j;
 
 	for (i = 0; i < nflags; i++) {
-		CHECK(flag_bit(flags[i].name) == 1u << i);
-		CHECK(flags[i].letter >= 'A' && flags[i].letter <= 'Z');
+		CHECK(flag_bit(flag_table[i].name) == 1u << i);
+		CHECK(flag_table[i].letter >= 'A' && flag_table[i].letter <= 'Z');
 		for (j = 0; j < i; j++)
-			CHECK(flags[i].letter != flags[j].letter);
+			CHECK(flag_table[i].letter != flag_table[j].letter);
 	}
 	CHECK(flag_bit("nope") == 0);
 	CHECK(flag_urgent() == (flag_bit("minors") | flag_bit("ongoing") |
