@@ -422,6 +422,10 @@ def t_status_and_flag_tables_match_the_man_page(st):
     assert len(status_lists) >= 2, status_lists
     for l in status_lists:
         assert l == names, l
+    # and the database's CHECK, which a migration cannot change
+    with open(os.path.join(TOP, "db", "migrations", "001-initial.sql")) as f:
+        check = re.search(r"CHECK \(status IN \(([^)]*)\)\)", f.read()).group(1)
+    assert re.findall(r"'([a-z-]+)'", check) == names, check
     # the flags: letter, name and the urgent set, as `tipline help list`
     out = run(st, "help", "list")[1].decode()
     flags = re.findall(r"^  ([A-Z]) (\S+) +(.*?)( \*)?$", out, re.M)
@@ -433,6 +437,45 @@ def t_status_and_flag_tables_match_the_man_page(st):
     m = re.search(r"The urgent set.*?shows first:\n((?:\.Cm [a-z-]+[ ,.]*\n|and\n)+)", sec, re.S)
     want = [name for _, name, _, u in flags if u]
     assert m and re.findall(r"\.Cm ([a-z-]+)", m.group(1)) == want, (m and m.group(1), want)
+
+
+def t_case_file_export_names_who_decided_review_note_is_an_event(st):
+    from test_sync import setup
+    a, _, refs = setup(st)
+    a.sync()
+    ref = refs[0]
+    a.ok("status", ref, "in-review", "--note", "Anna looked")
+    a.ok("status", ref, "forwarded", "--to", "KAPO ZH")
+    rc, out, err = a.run("export", "--with-notes")
+    assert rc == 0, err
+    header, rows = read_csv(out.encode())
+    assert header[:len(EXPORT_COLUMNS)] == EXPORT_COLUMNS, header
+    r = rows[ref]
+    assert (r["status"], r["decided_by"], r["routed_to"], r["routed_day"]) == \
+        ("forwarded", "Anna Muster", "KAPO ZH", TODAY), r
+    assert r["notes"] == "%s in-review by Anna Muster: Anna looked" % TODAY, r
+    js = [j for j in jlines(a.ok("export", "--format", "json")) if j["ref"] == ref][0]
+    assert js["decided_by"] == "Anna Muster", js
+    # review's note on a case file is a signed note event; the status stays
+    env = dict(os.environ, TIPLINE_PASSPHRASE_FILE=st.passfile, **a.env())
+    env.pop("TIPLINE_DB")
+    p = Pty(st, ["review"], env=env)
+    try:
+        p.until(PROMPT)
+        p.type(b"w")
+        p.until(b"Note (one line; empty to cancel): ")
+        p.type(b"a note in the case file\r")
+        p.until(b"note written")
+        p.until(PROMPT)
+        p.type(b"q")
+        p.until(b"decided.")
+    finally:
+        p.close()
+    noted = [j for j in jlines(a.ok("list", "--json"))
+             if any(h.get("note") == "a note in the case file" for h in j["history"])]
+    assert len(noted) == 1 and noted[0]["status"] == "new", noted
+    h = [x for x in noted[0]["history"] if x.get("note")][0]
+    assert (h["event"], h["author"], h["signature"]) == ("note", "Anna Muster", "valid"), h
 
 
 def t_no_sanitizer_reports(st):
@@ -458,6 +501,9 @@ def main():
         run_.run("review_note_from_editor_leaves_no_file", t_review_note_from_editor, st)
         run_.run("status_and_flag_tables_match_the_man_page",
                  t_status_and_flag_tables_match_the_man_page, st)
+        # last: it makes the stack's recipients a team of two
+        run_.run("case_file_export_names_who_decided_review_note_is_an_event",
+                 t_case_file_export_names_who_decided_review_note_is_an_event, st)
         run_.run("no_sanitizer_reports_in_logs", t_no_sanitizer_reports, st)
     finally:
         st.stop()
