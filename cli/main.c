@@ -380,7 +380,6 @@ check_filters(struct opts *o)
 		usage_error("--search takes 1 to 200 printable characters");
 	if (o->flag_all & o->flag_none)
 		usage_error("a flag cannot be both --flag and --not-flag");
-	overdue_day(o);
 }
 
 int
@@ -418,6 +417,10 @@ main(int argc, char **argv)
 	parse_opts(argc - 2, argv + 2, &o, c);
 	check_filters(&o);
 	check_refs(&o, cmd_arg(c, 0));
+	/* Only where flags are shown: a bad TIPLINE_OVERDUE_DAYS must not
+	 * stop keygen or sync. */
+	if (cmd_arg(c, 1) == 2)
+		overdue_day(&o);
 	if (sodium_init() < 0)
 		die("libsodium failed to start");
 	record_init();

@@ -105,6 +105,13 @@ def t_flags_column_json_and_filters(st):
                 ["--overdue-days", "0"], ["--overdue-days", "7d"]):
         rc, _, err = run(st, "list", *bad)
         assert rc == 2 and "usage: tipline list" in err, (bad, rc, err)
+    rc, _, err = run(st, "list", TIPLINE_OVERDUE_DAYS="soon")
+    assert rc == 2 and "TIPLINE_OVERDUE_DAYS" in err, err
+    rc, _, err = run(st, "pubkey", TIPLINE_OVERDUE_DAYS="soon")  # not a reading command
+    assert rc == 0, err
+    for bad in (["--urgent"], ["--flag", "minors"]):
+        rc, _, err = run(st, "verify", *bad)
+        assert rc == 2 and "filters" in err, (bad, err)
 
 
 def pty_run(st, args, env=None, cols=100):
