@@ -4,7 +4,6 @@
  * is refused, so that a typo never selects another report.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "input.h"
@@ -13,7 +12,9 @@
 static char
 upper(char c)
 {
-	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+	if (c >= 'a' && c <= 'z')
+		c = (char)(c - 'a' + 'A');
+	return c;
 }
 
 /* Crockford's decoding: O is 0, I and L are 1; U is not a symbol. */
@@ -79,27 +80,6 @@ input_choice(const struct field *f, const char *s)
 	return NULL;
 }
 
-int
-input_day_exists(const char *s)
-{
-	struct tm tm;
-	char back[11];
-	int i;
-
-	if (strlen(s) != 10)
-		return 0;
-	for (i = 0; i < 10; i++)
-		if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
-			return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = atoi(s) - 1900;
-	tm.tm_mon = atoi(s + 5) - 1;
-	tm.tm_mday = atoi(s + 8);
-	tm.tm_hour = 12;
-	day_utc(timegm(&tm), back);
-	return strcmp(back, s) == 0;
-}
-
 /* Digits only, 1 to max of them, as a number; -1 otherwise. */
 static long
 digits(const char *s, size_t n, size_t max)
@@ -115,6 +95,27 @@ digits(const char *s, size_t n, size_t max)
 		v = v * 10 + (s[i] - '0');
 	}
 	return v;
+}
+
+int
+input_day_exists(const char *s)
+{
+	struct tm tm;
+	char back[11];
+	int i;
+
+	if (strlen(s) != 10)
+		return 0;
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+			return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)digits(s, 4, 4) - 1900;
+	tm.tm_mon = (int)digits(s + 5, 2, 2) - 1;
+	tm.tm_mday = (int)digits(s + 8, 2, 2);
+	tm.tm_hour = 12;
+	day_utc(timegm(&tm), back);
+	return strcmp(back, s) == 0;
 }
 
 /* "D.M.YYYY", as Swiss dates are written. */
