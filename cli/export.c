@@ -135,15 +135,18 @@ load_has_hist(struct store *st, struct has_hist *hh)
 	sqlite3_finalize(s);
 	/* SQLite's order is by bytes, as strcmp's; sorted again anyway,
 	 * since bsearch depends on it. */
-	qsort(hh->refs, hh->nrefs, sizeof(*hh->refs), cmp_ref);
+	if (hh->nrefs > 0)	/* qsort's base must not be NULL */
+		qsort(hh->refs, hh->nrefs, sizeof(*hh->refs), cmp_ref);
 }
 
 static int
 has_hist(const struct has_hist *hh, const struct store_row *row)
 {
-	return bsearch(&row->id, hh->ids, hh->nids, sizeof(*hh->ids),
-	    cmp_id) != NULL || bsearch(row->ref, hh->refs, hh->nrefs,
-	    sizeof(*hh->refs), cmp_ref) != NULL;
+	/* bsearch's base must not be NULL, even for no elements. */
+	return (hh->nids > 0 && bsearch(&row->id, hh->ids, hh->nids,
+	    sizeof(*hh->ids), cmp_id) != NULL) || (hh->nrefs > 0 &&
+	    bsearch(row->ref, hh->refs, hh->nrefs, sizeof(*hh->refs),
+	    cmp_ref) != NULL);
 }
 
 /* The notes, one line each: "DAY STATUS by AUTHOR: NOTE". */
