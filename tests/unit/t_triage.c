@@ -188,6 +188,86 @@ TEST(days_as_people_type_them)
 		}
 }
 
+/* The lean decoder against jansson: what it takes, with the values
+ * jansson gives; what it leaves to jansson, valid JSON or not. */
+TEST(lean_record_decoder_agrees_with_jansson_or_declines)
+{
+	static const char *const taken[] = {
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{}}",
+		" { \"fields\" : { \"description\" : \"a\\\"b\\\\c\\/d\\n\\t"
+		"\\r\\b\\f\" } , \"lang\":\"de\", \"form\" : 12 , \"v\":1 }\n",
+		"{\"v\":1,\"form\":1,\"lang\":\"fr\",\"fields\":{\"description\":"
+		"\"\\u00c7a \\u20ac \\ud83d\\ude00 \\u007f \xc3\xa9 \xf0\x9f\x98\x80\","
+		"\"minors\":\"yes\",\"contact\":\"\"}}",
+	};
+	static const char *const declined[] = {
+		"",
+		"{}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\"}",
+		"{\"v\":2,\"form\":1,\"lang\":\"en\",\"fields\":{}}",
+		"{\"v\":1.0,\"form\":1,\"lang\":\"en\",\"fields\":{}}",
+		"{\"v\":01,\"form\":1,\"lang\":\"en\",\"fields\":{}}",
+		"{\"v\":1,\"form\":-1,\"lang\":\"en\",\"fields\":{}}",
+		"{\"v\":1,\"form\":1234567890,\"lang\":\"en\",\"fields\":{}}",
+		"{\"v\":1,\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{},\"x\":0}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"new_field\":\"x\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"a\","
+		"\"type\":\"b\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"typ\\u0065\":\"a\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":1}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"\\u0000\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"\\ud800\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"\\udc00\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":"
+		"\"\\ud800\\u0041\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"\\x\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"\\u12\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"\x01\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"\xc3\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"\xed\xa0"
+		"\x80\"}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"abc}}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{}} x",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{},}",
+		"{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{\"type\":\"a\",}}",
+	};
+	struct record full, lean;
+	char buf[512];
+	size_t i, k, n;
+
+	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		n = strlen(taken[i]);
+		memcpy(buf, taken[i], n + 1);
+		CHECK(record_parse(taken[i], n, &full) == REC_OK);
+		if (record_decode(buf, n, &lean) != REC_OK) {
+			fprintf(stderr, "declined taken[%zu]\n", i);
+			CHECK(0);
+			record_free(&full);
+			continue;
+		}
+		CHECK(lean.root == NULL && lean.form == full.form);
+		CHECK(strcmp(lean.lang, full.lang) == 0);
+		for (k = 0; k < nfields; k++) {
+			CHECK((lean.value[k] == NULL) == (full.value[k] == NULL));
+			if (lean.value[k] != NULL)
+				CHECK(lean.len[k] == full.len[k] &&
+				    memcmp(lean.value[k], full.value[k],
+				    lean.len[k] + 1) == 0);
+		}
+		record_free(&full);
+	}
+	for (i = 0; i < sizeof(declined) / sizeof(declined[0]); i++) {
+		n = strlen(declined[i]);
+		memcpy(buf, declined[i], n + 1);
+		if (record_decode(buf, n, &lean) != REC_E_LEAN) {
+			fprintf(stderr, "took declined[%zu]\n", i);
+			CHECK(0);
+		}
+		CHECK(lean.lang == NULL && lean.value[0] == NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -198,5 +278,6 @@ main(void)
 	RUN(references_as_people_type_them);
 	RUN(choices_in_any_case);
 	RUN(days_as_people_type_them);
+	RUN(lean_record_decoder_agrees_with_jansson_or_declines);
 	return T_DONE();
 }
