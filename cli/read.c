@@ -193,6 +193,7 @@ open_row(struct reader *rd, const struct store_row *row,
 		return 0;
 	if (!needs_tree(rd->o) && envelope_open_buf(row->env, row->envlen,
 	    row->ref, rd->key.pub.pk, rd->key.sk, &rd->buf, &n) != ENV_OK) {
+		warnx_("%s: cannot open a second time", row->ref);
 		rd->bad++;
 		return -1;
 	}

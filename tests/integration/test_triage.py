@@ -448,6 +448,7 @@ def t_status_and_flag_tables_match_the_man_page(st):
 
 def t_case_file_export_names_who_decided_review_note_is_an_event(st):
     from test_sync import setup
+    unplant(st, *CRAFTED)       # sealed to the stack's key, not the team's
     a, _, refs = setup(st)
     a.sync()
     ref = refs[0]
