@@ -177,7 +177,7 @@ hex4(const char *p, uint32_t *v)
 static long
 lean_u(struct lean *l)
 {
-	uint32_t hi, lo;
+	uint32_t hi, lo, cp;
 
 	if (l->end - l->p < 4 || hex4(l->p, &hi) != 0)
 		return -1;
@@ -190,7 +190,8 @@ lean_u(struct lean *l)
 	    hex4(l->p + 2, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
 		return -1;
 	l->p += 6;
-	return (long)(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00));
+	cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+	return (long)cp;
 }
 
 static size_t
