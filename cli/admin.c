@@ -358,7 +358,8 @@ cmd_verify(struct opts *o)
 	int bad_db;
 
 	if (o->nargs != 0 || o->status || o->since || o->until || o->type ||
-	    o->canton || o->search)
+	    o->canton || o->search || o->flag_all || o->flag_none ||
+	    o->urgent)
 		usage_error("verify takes no arguments or filters");
 	memset(&rd, 0, sizeof(rd));
 	rd.o = o;

@@ -23,7 +23,10 @@ struct opts {
 	const char	*note, *to, *older_than, *name;
 	const char	*casefile, *team, *remote, *ssh_config;
 	const char	*keep_unlocked, *recipient;
-	int		 json, force, dry_run, raw;
+	const char	*overdue;
+	int		 json, force, dry_run, raw, urgent, with_notes;
+	unsigned	 flag_all, flag_none;	/* --flag, --not-flag */
+	char		 due[11];	/* undecided before this day: overdue */
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
 };
@@ -78,6 +81,8 @@ struct reader {
 	void			*ctx;
 	int			 bad;	/* rows that did not open */
 	int			 shown;
+	unsigned		 flags;	/* the current report's (flag.h) */
+	int			 tree;	/* emit reads rec->root (JSON) */
 };
 void		 reader_query(const struct opts *, struct store_query *);
 int		 reader_run(struct reader *, const char *ref);
@@ -85,6 +90,15 @@ int		 reader_run(struct reader *, const char *ref);
 void		 reader_done(struct reader *);
 const char	*record_value(const struct record *, const char *name);
 const char	*choice_value(const struct record *, const char *name);
+/* What the history says last: when the status was set and by whom (a
+ * case file's signed events name their author), where the report was
+ * routed and when. Pointers into hist; NULL when it does not say. */
+struct summary {
+	const char	*status_day, *decided_by, *routed_to, *routed_day;
+};
+void		 case_summary(json_t *hist, struct summary *);
+/* The names of the flags in set, as a JSON array. */
+json_t		*flags_json(unsigned set);
 void		 json_report(struct reader *, const struct store_row *,
 		    const struct record *, FILE *);
 /* The status history of a report, with notes opened, as JSON. */

@@ -17,14 +17,35 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "cli.h"
 #include "fields.h"
+#include "flag.h"
+#include "util.h"
+
+/* Which reports have a history at all, read once: most have none, and
+ * a query a row would cost more than opening the envelope. */
+struct has_hist {
+	long long	*ids;	/* status_history's report ids, sorted */
+	size_t		 nids;
+	char		(*refs)[REF_LEN + 1];	/* events' refs, sorted */
+	size_t		 nrefs;
+};
 
 struct export {
-	FILE	*f;
-	int	 csv, raw;
+	FILE		*f;
+	int		 csv, raw, notes;
+	struct has_hist	 hh;
 };
+
+/* The CSV columns before the form's fields, in this order; man/tipline.1
+ * names them (EXPORT COLUMNS), and they only ever grow at the end. */
+static const char *const case_columns[] = {
+	"ref", "day", "status", "lang", "form", "flags", "status_day",
+	"decided_by", "routed_to", "routed_day", "notes",
+};
+#define NCASE_COLUMNS (sizeof(case_columns) / sizeof(case_columns[0]))
 
 /* One CSV field, quoted when it holds a comma, quote, CR or LF. A
  * spreadsheet reads a cell that begins with = + - @ TAB or CR as a
@@ -58,9 +79,136 @@ csv_header(FILE *f)
 {
 	size_t i;
 
-	fputs("ref,day,status,lang,", f);
+	for (i = 0; i < NCASE_COLUMNS; i++)
+		csv_field(f, case_columns[i], 1, 0);
 	for (i = 0; i < nfields; i++)
 		csv_field(f, fields[i].name, 1, i + 1 == nfields);
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	const long long *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+static int
+cmp_ref(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+load_has_hist(struct store *st, struct has_hist *hh)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+
+	memset(hh, 0, sizeof(*hh));
+	if (sqlite3_prepare_v2(store_sqlite(st), "SELECT DISTINCT report_id "
+	    "FROM status_history ORDER BY report_id", -1, &s, NULL) !=
+	    SQLITE_OK)
+		die("cannot read the status history");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (hh->nids == cap && (hh->ids = reallocarray(hh->ids,
+		    cap = cap ? cap * 2 : 64, sizeof(*hh->ids))) == NULL)
+			die("out of memory");
+		hh->ids[hh->nids++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	cap = 0;
+	/* The ref is at bytes 55-66 of an event (docs/FORMATS.md 9). */
+	if (sqlite3_prepare_v2(store_sqlite(st), "SELECT DISTINCT CAST("
+	    "substr(body, 55, 12) AS TEXT) AS r FROM events ORDER BY r", -1,
+	    &s, NULL) != SQLITE_OK)
+		die("cannot read the events");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != REF_LEN)
+			continue;
+		if (hh->nrefs == cap && (hh->refs = reallocarray(hh->refs,
+		    cap = cap ? cap * 2 : 64, sizeof(*hh->refs))) == NULL)
+			die("out of memory");
+		memcpy(hh->refs[hh->nrefs], sqlite3_column_text(s, 0), REF_LEN);
+		hh->refs[hh->nrefs++][REF_LEN] = '\0';
+	}
+	sqlite3_finalize(s);
+	/* SQLite's order is by bytes, as strcmp's; sorted again anyway,
+	 * since bsearch depends on it. */
+	if (hh->nrefs > 0)	/* qsort's base must not be NULL */
+		qsort(hh->refs, hh->nrefs, sizeof(*hh->refs), cmp_ref);
+}
+
+static int
+has_hist(const struct has_hist *hh, const struct store_row *row)
+{
+	/* bsearch's base must not be NULL, even for no elements. */
+	return (hh->nids > 0 && bsearch(&row->id, hh->ids, hh->nids,
+	    sizeof(*hh->ids), cmp_id) != NULL) || (hh->nrefs > 0 &&
+	    bsearch(row->ref, hh->refs, hh->nrefs, sizeof(*hh->refs),
+	    cmp_ref) != NULL);
+}
+
+/* The notes, one line each: "DAY STATUS by AUTHOR: NOTE". */
+static char *
+notes_text(json_t *hist)
+{
+	struct buf b;
+	json_t *h;
+	size_t i;
+
+	buf_init(&b, 0);
+	json_array_foreach(hist, i, h) {
+		const char *note = json_string_value(json_object_get(h, "note"));
+		const char *day = json_string_value(json_object_get(h, "day"));
+		const char *st = json_string_value(json_object_get(h, "status"));
+		const char *who = json_string_value(json_object_get(h, "author"));
+
+		if (note == NULL)
+			continue;
+		if (b.len > 0)
+			buf_str(&b, "\n");
+		buf_str(&b, day ? day : "?");
+		buf_str(&b, " ");
+		buf_str(&b, st ? st : "note");
+		if (who != NULL) {
+			buf_str(&b, " by ");
+			buf_str(&b, who);
+		}
+		buf_str(&b, ": ");
+		buf_str(&b, note);
+	}
+	buf_add(&b, "", 1);
+	if (b.failed)
+		die("out of memory");
+	return b.p;
+}
+
+/* The case columns of one report: status_day to notes. */
+static void
+csv_case(struct reader *rd, struct export *ex, const struct store_row *row)
+{
+	struct summary sum;
+	json_t *hist = NULL;
+	char *notes = NULL;
+
+	memset(&sum, 0, sizeof(sum));
+	if (has_hist(&ex->hh, row)) {
+		hist = history_json(rd, row);
+		case_summary(hist, &sum);
+		if (ex->notes)
+			notes = notes_text(hist);
+	}
+	csv_field(ex->f, sum.status_day ? sum.status_day : "", ex->raw, 0);
+	csv_field(ex->f, sum.decided_by ? sum.decided_by : "", ex->raw, 0);
+	csv_field(ex->f, sum.routed_to ? sum.routed_to : "", ex->raw, 0);
+	csv_field(ex->f, sum.routed_day ? sum.routed_day : "", ex->raw, 0);
+	csv_field(ex->f, notes ? notes : "", ex->raw, 0);
+	if (notes != NULL) {
+		sodium_memzero(notes, strlen(notes));
+		free(notes);
+	}
+	json_decref(hist);
 }
 
 static int
@@ -68,16 +216,22 @@ export_row(struct reader *rd, const struct store_row *row,
     const struct record *rec)
 {
 	struct export *ex = rd->ctx;
+	char form[16], letters[33];
 	size_t i;
 
 	if (!ex->csv) {
 		json_report(rd, row, rec, ex->f);
 		return 0;
 	}
+	snprintf(form, sizeof(form), "%d", rec->form);
+	flag_letters(rd->flags, letters);
 	csv_field(ex->f, row->ref, ex->raw, 0);
 	csv_field(ex->f, row->day, ex->raw, 0);
 	csv_field(ex->f, row->status, ex->raw, 0);
 	csv_field(ex->f, rec->lang, ex->raw, 0);
+	csv_field(ex->f, form, ex->raw, 0);
+	csv_field(ex->f, letters, ex->raw, 0);
+	csv_case(rd, ex, row);
 	for (i = 0; i < nfields; i++)
 		csv_field(ex->f, rec->value[i] ? rec->value[i] : "", ex->raw,
 		    i + 1 == nfields);
@@ -244,7 +398,7 @@ commit_file(struct outfile *out, const char *path, int force)
 int
 cmd_export(struct opts *o)
 {
-	struct export ex = { stdout, 1, 0 };
+	struct export ex;
 	struct outfile out;
 	struct reader rd;
 	int rc;
@@ -254,8 +408,14 @@ cmd_export(struct opts *o)
 	if (o->format != NULL && strcmp(o->format, "csv") != 0 &&
 	    strcmp(o->format, "json") != 0)
 		usage_error("--format takes csv or json");
+	memset(&ex, 0, sizeof(ex));
+	ex.f = stdout;
 	ex.csv = o->format == NULL || strcmp(o->format, "csv") == 0;
 	ex.raw = o->raw;
+	ex.notes = o->with_notes;
+	if (o->with_notes && !ex.csv)
+		usage_error("--with-notes applies to CSV (JSON lines carry the "
+		    "history with its notes)");
 	if (o->raw && !ex.csv)
 		usage_error("--raw applies to CSV only");
 	if (o->out != NULL && !o->force && access(o->out, F_OK) == 0)
@@ -274,9 +434,13 @@ cmd_export(struct opts *o)
 	rd.emit = export_row;
 	rd.ctx = &ex;
 	if (ex.csv)
+		load_has_hist(rd.st, &ex.hh);
+	if (ex.csv)
 		csv_header(ex.f);
 	rc = reader_run(&rd, NULL);
 	reader_done(&rd);
+	free(ex.hh.ids);
+	free(ex.hh.refs);
 	if (rc != 0)
 		die("cannot read the database");
 	if (o->out != NULL)

@@ -198,6 +198,7 @@ cmd_forward(struct opts *o)
 	if (store_get(rd.st, ref, exists, NULL) != 1)
 		die("no report %s", ref);
 	rd.emit = forward_row;
+	rd.tree = 1;
 	key_unlock(o, &rd.key);	/* before age runs or a file exists */
 	out = open_out(o);
 	forward_encrypt(&rd, ref, out);

@@ -16,11 +16,15 @@
 
 #include "cli.h"
 #include "fields.h"
+#include "flag.h"
+#include "input.h"
+#include "status.h"
 #include "util.h"
 #include "version.h"
 
 #define FILTERS "[--status S] [--since DAY] [--until DAY] [--type T] " \
-	"[--canton C] [--search TEXT]"
+	"[--canton C] [--search TEXT] [--flag F]... [--not-flag F]... " \
+	"[--urgent] [--overdue-days N]"
 
 static const struct cmd {
 	const char	*name;
@@ -39,16 +43,16 @@ static const struct cmd {
 	  "change the passphrase of a secret key file; --name upgrades a v1 "
 	  "key to an identity" },
 	{ "list", cmd_list, "list [--json] " FILTERS,
-	  "one line per report, newest first" },
+	  "one line per report, newest first, with its flags" },
 	{ "show", cmd_show, "show [--json] REF", "the whole report and its "
 	  "history" },
 	{ "status", cmd_status, "status REF STATUS [--note TEXT|-] [--to NAME|-]",
-	  "set the status: new, in-review, forwarded (with --to), closed, "
-	  "spam" },
-	{ "review", cmd_review, "review", "go through the new reports one "
-	  "by one, deciding each with one key" },
-	{ "export", cmd_export, "export [--format csv|json] [--raw] [-o FILE] "
-	  "[--force] " FILTERS, "the reports, decrypted, as CSV or JSON lines" },
+	  "set the status (forwarded takes --to)" },
+	{ "review", cmd_review, "review [--overdue-days N]", "go through the "
+	  "new reports one by one, urgent first, deciding each with one key" },
+	{ "export", cmd_export, "export [--format csv|json] [--raw] "
+	  "[--with-notes] [-o FILE] [--force] " FILTERS, "the reports, "
+	  "decrypted, as CSV or JSON lines" },
 	{ "purge", cmd_purge, "purge [--dry-run] (--status S --older-than "
 	  "Nd | REF...)", "delete reports for good" },
 	{ "stats", cmd_stats, "stats [--json] " FILTERS,
@@ -66,6 +70,36 @@ static const struct cmd {
 	  "for --keep-unlocked, 15 minutes by default)" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/* What a command's arguments are, and what its help lists from lib/'s
+ * tables; a command not named here has neither. */
+static const struct {
+	const char	*name;
+	int		 refs;	/* leading arguments that are references;
+				 * -1: all of them */
+	int		 more;	/* help adds: 1 the statuses, 2 the flags */
+} cmd_args[] = {
+	{ "list", 0, 2 },
+	{ "show", 1, 2 },
+	{ "status", 1, 1 },
+	{ "review", 0, 2 },
+	{ "export", 0, 2 },
+	{ "purge", -1, 0 },
+	{ "stats", 0, 2 },
+	{ "forward", 1, 0 },
+};
+#define NCMD_ARGS (sizeof(cmd_args) / sizeof(cmd_args[0]))
+
+static int
+cmd_arg(const struct cmd *c, int more)
+{
+	size_t i;
+
+	for (i = 0; i < NCMD_ARGS; i++)
+		if (strcmp(cmd_args[i].name, c->name) == 0)
+			return more ? cmd_args[i].more : cmd_args[i].refs;
+	return 0;
+}
 
 /* Options that take a value, and where it goes. */
 static const struct {
@@ -95,6 +129,7 @@ static const struct {
 	{ "--ssh-config", offsetof(struct opts, ssh_config) },
 	{ "--keep-unlocked", offsetof(struct opts, keep_unlocked) },
 	{ "--recipient", offsetof(struct opts, recipient) },
+	{ "--overdue-days", offsetof(struct opts, overdue) },
 };
 #define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
 
@@ -170,10 +205,28 @@ usage(FILE *f)
 	    "TIPLINE_KEEP_UNLOCKED). 'tipline help COMMAND' for more.\n");
 }
 
+/* The lists that live in lib/'s tables, not in the help strings. */
+static void
+usage_more(const struct cmd *c, FILE *f)
+{
+	int i;
+
+	if (cmd_arg(c, 1) == 1)
+		fprintf(f, "STATUS is %s.\n", status_list());
+	if (cmd_arg(c, 1) != 2)
+		return;
+	fprintf(f, "flags (--flag NAME, --not-flag NAME; --urgent: any "
+	    "marked *):\n");
+	for (i = 0; i < nflags; i++)
+		fprintf(f, "  %c %-16s %s%s\n", flag_table[i].letter, flag_table[i].name,
+		    flag_table[i].help, flag_table[i].urgent ? " *" : "");
+}
+
 static int
 cmd_usage(const struct cmd *c, FILE *f, int rv)
 {
 	fprintf(f, "usage: tipline %s\n%s\n", c->usage, c->help);
+	usage_more(c, f);
 	return rv;
 }
 
@@ -199,9 +252,31 @@ set_flag(struct opts *o, const char *a)
 		o->dry_run = 1;
 	else if (strcmp(a, "--raw") == 0)
 		o->raw = 1;
+	else if (strcmp(a, "--urgent") == 0)
+		o->urgent = 1;
+	else if (strcmp(a, "--with-notes") == 0)
+		o->with_notes = 1;
 	else
 		return 0;
 	return 1;
+}
+
+/* --flag and --not-flag may be given more than once: every --flag must
+ * be set and no --not-flag. */
+static void
+set_flag_filter(struct opts *o, const char *opt, const char *name)
+{
+	unsigned bit;
+
+	if (name == NULL)
+		usage_error("%s needs a value", opt);
+	if ((bit = flag_bit(name)) == 0)
+		usage_error("%s takes a flag name ('tipline help %s' lists "
+		    "them)", opt, current->name);
+	if (opt[2] == 'f')
+		o->flag_all |= bit;
+	else
+		o->flag_none |= bit;
 }
 
 /* Options may come before or after positional arguments. */
@@ -216,6 +291,13 @@ parse_opts(int argc, char **argv, struct opts *o, const struct cmd *c)
 			exit(cmd_usage(c, stdout, 0));
 		if (set_flag(o, argv[i]))
 			continue;
+		if (strcmp(argv[i], "--flag") == 0 || strcmp(argv[i],
+		    "--not-flag") == 0) {
+			set_flag_filter(o, argv[i], i + 1 < argc ? argv[i + 1] :
+			    NULL);
+			i++;
+			continue;
+		}
 		for (k = 0; k < NVALOPTS; k++)
 			if (strcmp(argv[i], valopts[k].name) == 0)
 				break;
@@ -232,46 +314,81 @@ parse_opts(int argc, char **argv, struct opts *o, const struct cmd *c)
 	}
 }
 
-/* A calendar day "YYYY-MM-DD" that exists (2026-02-30 does not). */
-static int
-valid_day(const char *s)
+/* A day as people type it (input.h), stored as YYYY-MM-DD. */
+static const char *
+day_opt(const char *opt, const char *v, char buf[11])
 {
-	struct tm tm;
-	char back[11];
-	int i;
-
-	if (strlen(s) != 10)
-		return 0;
-	for (i = 0; i < 10; i++)
-		if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
-			return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = atoi(s) - 1900;
-	tm.tm_mon = atoi(s + 5) - 1;
-	tm.tm_mday = atoi(s + 8);
-	tm.tm_hour = 12;
-	day_utc(timegm(&tm), back);
-	return strcmp(back, s) == 0;
+	if (v == NULL)
+		return NULL;
+	if (input_day(v, time(NULL), buf) != 0)
+		usage_error("%s takes a day: 2026-11-30, 30.11.2026, today, "
+		    "yesterday or Nd (N days ago)", opt);
+	return buf;
 }
 
-/* Checks the filter options once, for every command. */
+/* The day before which a report still new is overdue: --overdue-days,
+ * else TIPLINE_OVERDUE_DAYS, else FLAG_OVERDUE_DAYS. */
 static void
-check_filters(const struct opts *o)
+overdue_day(struct opts *o)
 {
-	if (o->status && !store_valid_status(o->status))
-		usage_error("--status takes new, in-review, forwarded, closed "
-		    "or spam");
-	if ((o->since && !valid_day(o->since)) || (o->until &&
-	    !valid_day(o->until)))
-		usage_error("--since and --until take a day, YYYY-MM-DD");
-	if (o->type && !field_choice_label(field_find("type"), o->type))
+	const char *v = o->overdue ? o->overdue : getenv("TIPLINE_OVERDUE_DAYS");
+	char *end;
+	long n = FLAG_OVERDUE_DAYS;
+
+	if (v != NULL) {
+		n = strtol(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end != '\0' || n < 1 ||
+		    n > FLAG_MAX_OVERDUE_DAYS)
+			usage_error("%s takes 1 to %d days", o->overdue ?
+			    "--overdue-days" : "TIPLINE_OVERDUE_DAYS",
+			    FLAG_MAX_OVERDUE_DAYS);
+	}
+	day_utc(time(NULL) - (time_t)n * 86400, o->due);
+}
+
+/* The references among the arguments, as people type them, in their
+ * stored form: a typo is named before any passphrase is asked. */
+static void
+check_refs(struct opts *o, int count)
+{
+	static char refs[MAX_ARGS][REF_LEN + 1];
+	int i;
+
+	for (i = 0; i < o->nargs && (count < 0 || i < count); i++) {
+		if (input_ref(o->args[i], refs[i]) != 0)
+			usage_error("'%s' is not a reference (they look like "
+			    "TL-7KQ2-M9XD)", o->args[i]);
+		o->args[i] = refs[i];
+	}
+}
+
+/* Checks the filter options once, for every command, and puts the
+ * values in their stored form (ZH for zh, a day for 7d). */
+static void
+check_filters(struct opts *o)
+{
+	static char since[11], until[11];
+	const char *v;
+
+	if (o->status && status_index(o->status) < 0)
+		usage_error("--status takes %s", status_list());
+	o->since = day_opt("--since", o->since, since);
+	o->until = day_opt("--until", o->until, until);
+	if (o->type && (v = input_choice(field_find("type"), o->type)) == NULL)
 		usage_error("--type takes sexual, labour, begging, criminality, "
 		    "organs, smuggling or other");
-	if (o->canton && !field_choice_label(field_find("canton"), o->canton))
+	else if (o->type)
+		o->type = v;
+	if (o->canton && (v = input_choice(field_find("canton"), o->canton)) ==
+	    NULL)
 		usage_error("--canton takes a canton code (ZH, GE, ...), "
 		    "abroad or unknown");
+	else if (o->canton)
+		o->canton = v;
 	if (o->search && (o->search[0] == '\0' || !text_ok(o->search, 200)))
 		usage_error("--search takes 1 to 200 printable characters");
+	if (o->flag_all & o->flag_none)
+		usage_error("a flag cannot be both --flag and --not-flag");
 }
 
 int
@@ -308,6 +425,11 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	parse_opts(argc - 2, argv + 2, &o, c);
 	check_filters(&o);
+	check_refs(&o, cmd_arg(c, 0));
+	/* Only where flags are shown: a bad TIPLINE_OVERDUE_DAYS must not
+	 * stop keygen or sync. */
+	if (cmd_arg(c, 1) == 2)
+		overdue_day(&o);
 	if (sodium_init() < 0)
 		die("libsodium failed to start");
 	record_init();

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "fields.h"
+#include "flag.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -139,10 +140,13 @@ contains(const char *hay, const char *needle)
 }
 
 static int
-matches(const struct opts *o, const struct record *rec)
+matches(const struct opts *o, const struct record *rec, unsigned set)
 {
 	size_t i;
 
+	if ((set & o->flag_all) != o->flag_all || (set & o->flag_none) != 0 ||
+	    (o->urgent && (set & flag_urgent()) == 0))
+		return 0;
 	if (o->type && strcmp(record_value(rec, "type"), o->type) != 0)
 		return 0;
 	if (o->canton && strcmp(record_value(rec, "canton"), o->canton) != 0)
@@ -153,6 +157,17 @@ matches(const struct opts *o, const struct record *rec)
 		if (rec->value[i] && contains(rec->value[i], o->search))
 			return 1;
 	return 0;
+}
+
+/* Whether the command prints records as JSON (json_report), which
+ * needs jansson's tree of the record. */
+static int
+needs_tree(const struct reader *rd)
+{
+	const struct opts *o = rd->o;
+
+	return rd->tree || o->json || (o->format != NULL && strcmp(o->format, "json") ==
+	    0);
 }
 
 /* Opens a row into rec; on failure says why, counts it, and returns
@@ -171,6 +186,19 @@ open_row(struct reader *rd, const struct store_row *row,
 		rd->bad++;
 		return -1;
 	}
+	/* Text output needs the values only: the lean decoder, in place.
+	 * JSON output prints the record as it is (jansson), and so does
+	 * every record the lean decoder does not take; as the buffer may
+	 * be changed by then, it is opened again. */
+	if (!needs_tree(rd) && record_decode((char *)rd->buf.p, n, rec) ==
+	    REC_OK)
+		return 0;
+	if (!needs_tree(rd) && envelope_open_buf(row->env, row->envlen,
+	    row->ref, rd->key.pub.pk, rd->key.sk, &rd->buf, &n) != ENV_OK) {
+		warnx_("%s: cannot open a second time", row->ref);
+		rd->bad++;
+		return -1;
+	}
 	if (record_parse((const char *)rd->buf.p, n, rec) != REC_OK) {
 		warnx_("%s: the record inside is damaged", row->ref);
 		rd->bad++;
@@ -183,12 +211,14 @@ static int
 reader_row(void *ctx, const struct store_row *row)
 {
 	struct reader *rd = ctx;
+	struct flag_case fc = { row->status, row->day, rd->o->due };
 	struct record rec;
 	int stop = 0;
 
 	if (open_row(rd, row, &rec) != 0)
 		return 0;
-	if (matches(rd->o, &rec)) {
+	rd->flags = flag_compute(&rec, &fc);
+	if (matches(rd->o, &rec, rd->flags)) {
 		rd->shown++;
 		stop = rd->emit(rd, row, &rec);
 	}

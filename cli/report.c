@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "team.h"
 #include "fields.h"
+#include "flag.h"
 #include "utf8.h"
 
 struct hist_ctx {
@@ -212,16 +213,69 @@ json_print(FILE *f, json_t *j, size_t flags)
 }
 
 void
+case_summary(json_t *hist, struct summary *sum)
+{
+	json_t *h;
+	size_t i;
+
+	memset(sum, 0, sizeof(*sum));
+	json_array_foreach(hist, i, h) {
+		const char *st = json_string_value(json_object_get(h, "status"));
+		const char *to = json_string_value(json_object_get(h, "to"));
+		const char *day = json_string_value(json_object_get(h, "day"));
+		const char *sig = json_string_value(json_object_get(h,
+		    "signature"));
+
+		if (sig != NULL && strcmp(sig, "valid") != 0)
+			continue;	/* an event that did not verify */
+		if (st != NULL) {
+			sum->status_day = day;
+			sum->decided_by = json_string_value(json_object_get(h,
+			    "author"));
+		}
+		if (to != NULL) {
+			sum->routed_to = to;
+			sum->routed_day = day;
+		}
+	}
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL ? json_clear(s) : json_null();
+}
+
+json_t *
+flags_json(unsigned set)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < nflags; i++)
+		if (set & (1u << i))
+			json_array_append_new(a, json_string(flag_table[i].name));
+	return a;
+}
+
+void
 json_report(struct reader *rd, const struct store_row *row,
     const struct record *rec, FILE *f)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *hist = history_json(rd, row);
+	struct summary sum;
 
+	case_summary(hist, &sum);
 	json_object_set_new(o, "ref", json_clear(row->ref));
 	json_object_set_new(o, "day", json_clear(row->day));
 	json_object_set_new(o, "status", json_clear(row->status));
+	json_object_set_new(o, "flags", flags_json(rd->flags));
+	json_object_set_new(o, "status_day", str_or_null(sum.status_day));
+	json_object_set_new(o, "decided_by", str_or_null(sum.decided_by));
+	json_object_set_new(o, "routed_to", str_or_null(sum.routed_to));
+	json_object_set_new(o, "routed_day", str_or_null(sum.routed_day));
 	json_object_set(o, "record", rec->root);
-	json_object_set_new(o, "history", history_json(rd, row));
+	json_object_set_new(o, "history", hist);
 	json_print(f, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 }
@@ -308,6 +362,19 @@ print_history(json_t *hist, const struct store_row *row)
 	}
 }
 
+/* "minors, ongoing", or "none". */
+static void
+print_flags(unsigned set)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nflags; i++)
+		if (set & (1u << i))
+			printf("%s%s", n++ ? ", " : "", flag_table[i].name);
+	if (n == 0)
+		fputs("none", stdout);
+}
+
 void
 print_report(struct reader *rd, const struct store_row *row,
     const struct record *rec)
@@ -321,6 +388,10 @@ print_report(struct reader *rd, const struct store_row *row,
 	put_clear(row->day);
 	fputs("\nStatus:    ", stdout);
 	put_clear(row->status);
+	fputs("\nLanguage:  ", stdout);
+	put_clear(rec->lang);
+	printf("\nForm:      version %d\nFlags:     ", rec->form);
+	print_flags(rd->flags);
 	fputs("\n\n", stdout);
 	for (i = 0; i < nfields; i++)
 		if (rec->value[i] != NULL)
@@ -360,6 +431,7 @@ choice_value(const struct record *rec, const char *name)
 struct list_ctx {
 	int	tty;
 	size_t	width;		/* characters left for the excerpt */
+	int	urgent;		/* reports listed with an urgent flag */
 };
 
 static int
@@ -367,11 +439,14 @@ list_row(struct reader *rd, const struct store_row *row,
     const struct record *rec)
 {
 	struct list_ctx *lc = rd->ctx;
+	char letters[33];
 
+	lc->urgent += (rd->flags & flag_urgent()) != 0;
 	if (rd->o->json) {
 		json_report(rd, row, rec, stdout);
 		return 0;
 	}
+	flag_letters(rd->flags, letters);
 	/* ref, day and status are clear columns: put_clear, padded to
 	 * the width a valid value has. */
 	put_clear(row->ref);
@@ -380,11 +455,11 @@ list_row(struct reader *rd, const struct store_row *row,
 	fputs(lc->tty ? "  " : "\t", stdout);
 	put_clear(row->status);
 	if (lc->tty)
-		printf("%*s  %-11s  %-7s  ", (int)(9 - (strlen(row->status) < 9 ?
-		    strlen(row->status) : 9)), "", choice_value(rec, "type"),
-		    choice_value(rec, "canton"));
+		printf("%*s  %-7s  %-11s  %-7s  ", (int)(9 - (strlen(row->status) <
+		    9 ? strlen(row->status) : 9)), "", letters,
+		    choice_value(rec, "type"), choice_value(rec, "canton"));
 	else
-		printf("\t%s\t%s\t", choice_value(rec, "type"),
+		printf("\t%s\t%s\t%s\t", letters, choice_value(rec, "type"),
 		    choice_value(rec, "canton"));
 	excerpt(stdout, record_value(rec, "description"), lc->width);
 	putchar('\n');
@@ -394,7 +469,7 @@ list_row(struct reader *rd, const struct store_row *row,
 int
 cmd_list(struct opts *o)
 {
-	struct list_ctx lc = { isatty(STDOUT_FILENO), 60 };
+	struct list_ctx lc = { isatty(STDOUT_FILENO), 60, 0 };
 	struct reader rd;
 	struct winsize ws;
 	int rc;
@@ -402,8 +477,8 @@ cmd_list(struct opts *o)
 	if (o->nargs != 0)
 		usage_error("list takes no arguments");
 	if (lc.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col > 80)
-		lc.width = (size_t)ws.ws_col - 64;
+	    ws.ws_col > 89)
+		lc.width = (size_t)ws.ws_col - 73;
 	else if (lc.tty)
 		lc.width = 16;
 	memset(&rd, 0, sizeof(rd));
@@ -411,11 +486,30 @@ cmd_list(struct opts *o)
 	rd.st = db_open(o);
 	rd.emit = list_row;
 	rd.ctx = &lc;
+	/* A header and a count for people; a pipe gets the rows only. */
+	if (lc.tty && !o->json) {
+		key_unlock(o, &rd.key);	/* the prompt before the header */
+		printf("%-12s  %-10s  %-9s  %-7s  %-11s  %-7s  %s\n",
+		    "REFERENCE", "RECEIVED", "STATUS", "FLAGS", "TYPE",
+		    "CANTON", "DESCRIPTION");
+	}
 	rc = reader_run(&rd, NULL);
 	reader_done(&rd);
 	if (rc != 0)
 		die("cannot read the database");
+	if (lc.tty && !o->json)
+		printf("%d report%s, %d urgent ('tipline help list' explains "
+		    "the flags)\n", rd.shown, rd.shown == 1 ? "" : "s",
+		    lc.urgent);
 	return rd.bad ? EXIT_FAIL : 0;
+}
+
+static int
+row_exists(void *ctx, const struct store_row *row)
+{
+	(void)ctx;
+	(void)row;
+	return 1;
 }
 
 static int
@@ -438,15 +532,16 @@ cmd_show(struct opts *o)
 
 	if (o->nargs != 1)
 		usage_error("show takes one reference");
-	ref = o->args[0];
-	if (!ref_valid(ref, strlen(ref)))
-		usage_error("'%s' is not a reference (they look like "
-		    "TL-7KQ2-M9XD)", ref);
+	ref = o->args[0];	/* normalised by main (input_ref) */
 	memset(&rd, 0, sizeof(rd));
 	rd.o = o;
 	rd.st = db_open(o);
 	rd.emit = show_row;
-	rc = reader_run(&rd, ref);
+	/* A mistyped reference is said before the passphrase is asked. */
+	if ((rc = store_get(rd.st, ref, row_exists, NULL)) == 0)
+		die("no report %s", ref);
+	if (rc > 0)
+		rc = reader_run(&rd, ref);
 	reader_done(&rd);
 	if (rc < 0)
 		die("cannot read the database");

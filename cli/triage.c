@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "flag.h"
+#include "status.h"
 #include "team.h"
 
 struct note_ctx {
@@ -128,11 +131,10 @@ cmd_status(struct opts *o)
 		    "standard input");
 	note = read_stdin_arg("--note", o->note, MAX_NOTE);
 	to = read_stdin_arg("--to", o->to, MAX_TO);
-	if (!ref_valid(ref, strlen(ref)))
+	if (!ref_valid(ref, strlen(ref)))	/* main normalised it */
 		usage_error("'%s' is not a reference", ref);
 	if (!store_valid_status(status))
-		usage_error("the status is one of new, in-review, forwarded, "
-		    "closed, spam");
+		usage_error("the status is one of %s", status_list());
 	if ((strcmp(status, "forwarded") == 0) != (to != NULL))
 		usage_error("forwarded takes --to NAME (and only forwarded "
 		    "does)");
@@ -220,27 +222,83 @@ case_status(const struct opts *o, const char *ref, const char *status,
 	return 0;
 }
 
+/* The reports review goes through, in the order it shows them. */
+struct item {
+	long long	id;
+	char		ref[REF_LEN + 1];
+	char		status[16];	/* as review last set it */
+	int		urgent;
+};
+
 struct review {
-	char	(*refs)[REF_LEN + 1];
-	size_t	n, cap;
+	struct item	*v;
+	size_t		 n, cap, urgent;
 };
 
 static int
-collect_new(void *ctx, const struct store_row *row)
+collect_new(struct reader *rd, const struct store_row *row,
+    const struct record *rec)
 {
-	struct review *rv = ctx;
+	struct review *rv = rd->ctx;
+	struct item *it;
 
+	(void)rec;
 	if (rv->n == rv->cap) {
 		rv->cap = rv->cap ? rv->cap * 2 : 64;
-		if ((rv->refs = realloc(rv->refs, rv->cap * sizeof(*rv->refs)))
-		    == NULL)
+		if ((rv->v = realloc(rv->v, rv->cap * sizeof(*rv->v))) == NULL)
 			die("out of memory");
 	}
-	memcpy(rv->refs[rv->n++], row->ref, REF_LEN + 1);
+	it = &rv->v[rv->n++];
+	it->id = row->id;
+	memcpy(it->ref, row->ref, REF_LEN + 1);
+	snprintf(it->status, sizeof(it->status), "%s", row->status);
+	it->urgent = (rd->flags & flag_urgent()) != 0;
+	rv->urgent += (size_t)it->urgent;
 	return 0;
 }
 
-/* One key, without echo or Enter; 'q' at end of input. */
+/* Urgent first, then the oldest (ids grow with arrival). */
+static int
+item_order(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->urgent != y->urgent)
+		return y->urgent - x->urgent;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Swallows the rest of an escape sequence that began with c (ESC, or
+ * the 8-bit CSI): a terminal's answer (to ESC [ c, say) is input the
+ * analyst never typed, and its last letter must not become a decision.
+ * By the sequence's grammar (ECMA-48), not by time, so that an answer
+ * that arrives in pieces is still swallowed whole: CSI up to its final
+ * byte (0x40-0x7e), OSC, DCS, APC and PM up to BEL or ST, SS3 and two-
+ * byte sequences one byte more. At most 256 bytes. */
+static void
+swallow_escape(int tty, unsigned char c)
+{
+	int csi = c == 0x9b, str = 0, n;
+	char b;
+
+	if (!csi) {
+		if (read(tty, &b, 1) != 1)
+			return;
+		csi = b == '[';
+		str = b == ']' || b == 'P' || b == '_' || b == '^';
+		if (b == 'O' && read(tty, &b, 1) != 1)
+			return;
+		if (!csi && !str)
+			return;
+	}
+	for (n = 0; n < 256 && read(tty, &b, 1) == 1; n++)
+		if ((csi && b >= 0x40 && b <= 0x7e) || (str && (b == 0x07 ||
+		    b == '\\')))
+			return;
+}
+
+/* One key, without echo or Enter; 'q' at end of input; 0 for a
+ * terminal's escape sequence, which is dropped whole. */
 static int
 read_key(int tty)
 {
@@ -257,13 +315,18 @@ read_key(int tty)
 	tcsetattr(tty, TCSANOW, &raw);
 	if (read(tty, &c, 1) != 1)
 		c = 'q';
+	else if (c == 0x1b || (unsigned char)c == 0x9b) {
+		swallow_escape(tty, (unsigned char)c);
+		c = 0;
+	}
 	tcsetattr(tty, TCSANOW, &old);
 	return c;
 }
 
-/* A line from the terminal, for the forwarding destination. */
+/* A line from the terminal (echoed, as typed), for a destination or a
+ * note; -1 when empty or not printable text of max characters. */
 static int
-read_line_tty(int tty, char *buf, size_t cap)
+read_line_tty(int tty, char *buf, size_t cap, size_t max)
 {
 	size_t n = 0;
 	char c;
@@ -272,7 +335,7 @@ read_line_tty(int tty, char *buf, size_t cap)
 		if (c != '\r')
 			buf[n++] = c;
 	buf[n] = '\0';
-	return n > 0 && text_ok(buf, MAX_TO) ? 0 : -1;
+	return n > 0 && text_ok(buf, max) ? 0 : -1;
 }
 
 /* Puts a question. Input that is already waiting is discarded first:
@@ -289,66 +352,226 @@ ask(int tty, const char *prompt)
 	fflush(stdout);
 }
 
+/* Overwrites the note file before it is removed. */
+static void
+wipe_fd(int fd)
+{
+	static const char zero[512];
+	off_t size = lseek(fd, 0, SEEK_END), o;
+
+	for (o = 0; o < size; o += (off_t)sizeof(zero))
+		if (pwrite(fd, zero, sizeof(zero), o) < 0)
+			break;
+	(void)fsync(fd);
+}
+
+/* A note from $VISUAL or $EDITOR (passed to sh as
+ * TIPLINE_NOTE_EDITOR, so that "code -w" works), in a file of a fresh
+ * 0700 directory, in memory when /dev/shm exists; wiped and removed
+ * once read. */
+static int
+note_from_editor(char *buf, size_t cap)
+{
+	char dir[64], path[80];
+	ssize_t n;
+	pid_t pid;
+	int fd, status, rv = -1;
+
+	snprintf(dir, sizeof(dir), "/dev/shm/tipline-note-XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		snprintf(dir, sizeof(dir), "/tmp/tipline-note-XXXXXX");
+		if (mkdtemp(dir) == NULL)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/note.txt", dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		goto out;
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		execl("/bin/sh", "sh", "-c", "$TIPLINE_NOTE_EDITOR \"$1\"", "sh",
+		    path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0 && (n = pread(fd, buf, cap - 1, 0)) >= 0) {
+		buf[n] = '\0';
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		rv = n > 0 && text_ok(buf, MAX_NOTE) ? 0 : -1;
+	}
+	wipe_fd(fd);
+	close(fd);
+	unlink(path);
+out:
+	rmdir(dir);
+	return rv;
+}
+
+/* Writes a note about it->ref, sealed as the status notes are: in a
+ * case file a note event, else a history row that keeps the status. */
+static void
+review_note(struct reader *rd, int tty, struct item *it)
+{
+	static char note[MAX_NOTE * 4 + 2];
+	const char *ed = getenv("VISUAL");
+	int rc;
+
+	if (ed == NULL || *ed == '\0')
+		ed = getenv("EDITOR");
+	if (ed != NULL && *ed != '\0') {
+		setenv("TIPLINE_NOTE_EDITOR", ed, 1);
+		rc = note_from_editor(note, sizeof(note));
+	} else {
+		ask(tty, "Note (one line; empty to cancel): ");
+		rc = read_line_tty(tty, note, sizeof(note), MAX_NOTE);
+	}
+	if (rc != 0) {
+		printf("(no note written)\n");
+		sodium_memzero(note, sizeof(note));
+		return;
+	}
+	if (rd->o->db == NULL && case_path(rd->o) != NULL) {
+		struct team t;
+		char *plain = event_plain(note, NULL);
+
+		team_load(rd->o, &t);
+		case_write_event(rd->st, &t, &rd->key, EV_NOTE, it->ref, 0,
+		    plain);
+		record_free_string(plain);
+	} else
+		set_status(rd->o, rd->st, it->ref, it->status, note, NULL);
+	sodium_memzero(note, sizeof(note));
+	printf("%s: note written\n", it->ref);
+}
+
+/* Sets a status by its key; forwarded asks where to. 0 when set. */
+static int
+review_set(struct reader *rd, int tty, struct item *it, int status)
+{
+	char to[MAX_TO * 4 + 1];
+	const char *name = status_table[status].name;
+	int route = strcmp(name, "forwarded") == 0;
+
+	if (route) {
+		ask(tty, "Forwarded to: ");
+		if (read_line_tty(tty, to, sizeof(to), MAX_TO) != 0) {
+			printf("(nothing changed)\n");
+			return -1;
+		}
+	}
+	if (rd->o->db == NULL && case_path(rd->o) != NULL)
+		case_status_event(rd->o, rd->st, &rd->key, it->ref, name, NULL,
+		    route ? to : NULL);
+	else
+		set_status(rd->o, rd->st, it->ref, name, NULL, route ? to :
+		    NULL);
+	snprintf(it->status, sizeof(it->status), "%s", name);
+	printf("%s: %s\n", it->ref, name);
+	return 0;
+}
+
+/* The question, from the status table: "[n]ext [b]ack [w] note
+ * [r] in-review ... [q]uit: ". */
+static const char *
+review_prompt(void)
+{
+	static char p[256];
+	size_t o;
+	int i;
+
+	o = (size_t)snprintf(p, sizeof(p), "\n[n]ext  [b]ack  [w] note  ");
+	for (i = 0; i < nstatuses; i++)
+		if (status_table[i].key != 0)
+			o += (size_t)snprintf(p + o, sizeof(p) - o, "[%c] %s  ",
+			    status_table[i].key, status_table[i].name);
+	snprintf(p + o, sizeof(p) - o, "[q]uit: ");
+	return p;
+}
+
+enum step { STEP_NEXT, STEP_BACK, STEP_QUIT };
+
+/* Asks about one report until a key moves on; counts decisions. */
+static enum step
+decide(struct reader *rd, int tty, struct item *it, int *decided)
+{
+	int c, i;
+
+	for (;;) {
+		ask(tty, review_prompt());
+		c = read_key(tty);
+		printf("%c\n", c >= 0x20 && c < 0x7f ? c : '?');
+		if (c == 'q')
+			return STEP_QUIT;
+		if (c == 'n')
+			return STEP_NEXT;
+		if (c == 'b')
+			return STEP_BACK;
+		if (c == 'w') {
+			review_note(rd, tty, it);
+			continue;
+		}
+		for (i = 0; c != 0 && i < nstatuses; i++)
+			if (status_table[i].key == c)
+				break;
+		if (c == 0 || i == nstatuses)
+			continue;
+		if (review_set(rd, tty, it, i) != 0)
+			continue;
+		(*decided)++;
+		return STEP_NEXT;
+	}
+}
+
 static int
 review_show(struct reader *rd, const struct store_row *row,
     const struct record *rec)
 {
-	fputs("\n----------------------------------------------------------"
-	    "----------\n", stdout);
 	print_report(rd, row, rec);
 	return 1;
 }
 
-/* Asks for one decision about ref; returns 0 to go on, 1 to stop. */
-static int
-decide(struct reader *rd, int tty, const char *ref, int *decided)
+/* Shows the reports in order; b goes back one, n or a decision on. */
+static size_t
+review_loop(struct reader *rd, int tty, struct review *rv, int *decided)
 {
-	static const char keys[] = "nrfcsq";
-	static const char *const statuses[] = {
-		NULL, "in-review", "forwarded", "closed", "spam", NULL
-	};
-	char to[MAX_TO * 4 + 1];
-	const char *k;
-	int c;
+	size_t i = 0, seen = 0;
+	enum step s = STEP_NEXT;
 
-	for (;;) {
-		ask(tty, "\n[n]ext  [r] in-review  [f]orwarded  [c]losed  "
-		    "[s]pam  [q]uit: ");
-		c = read_key(tty);
-		printf("%c\n", c >= 0x20 && c < 0x7f ? c : '?');
-		if (c == 0 || (k = strchr(keys, c)) == NULL)
-			continue;
-		if (c == 'q')
-			return 1;
-		if (c == 'n')
-			return 0;
-		if (c == 'f') {
-			ask(tty, "Forwarded to: ");
-			if (read_line_tty(tty, to, sizeof(to)) != 0) {
-				printf("(nothing changed)\n");
-				continue;
-			}
-		}
-		if (rd->o->db == NULL && case_path(rd->o) != NULL)
-			case_status_event(rd->o, rd->st, &rd->key, ref,
-			    statuses[k - keys], NULL, c == 'f' ? to : NULL);
+	while (i < rv->n) {
+		if (i + 1 > seen)
+			seen = i + 1;
+		/* "3 of 12 · 2 urgent" */
+		printf("\n------------------------------------------------------"
+		    "--------------\n%zu of %zu \xc2\xb7 %zu urgent%s\n", i + 1,
+		    rv->n, rv->urgent, rv->v[i].urgent ? " \xc2\xb7 this one "
+		    "is urgent" : "");
+		rd->shown = 0;
+		if (reader_run(rd, rv->v[i].ref) == 1 && rd->shown > 0)
+			s = decide(rd, tty, &rv->v[i], decided);
+		else if (s == STEP_BACK && i > 0)
+			s = STEP_BACK;	/* gone meanwhile: keep going back */
 		else
-			set_status(rd->o, rd->st, ref, statuses[k - keys],
-			    NULL, c == 'f' ? to : NULL);
-		printf("%s: %s\n", ref, statuses[k - keys]);
-		(*decided)++;
-		return 0;
+			s = STEP_NEXT;
+		if (s == STEP_QUIT)
+			break;
+		if (s == STEP_BACK && i == 0)
+			printf("(this is the first)\n");
+		else if (s == STEP_BACK)
+			i--;
+		else
+			i++;
 	}
+	return seen;
 }
 
 int
 cmd_review(struct opts *o)
 {
-	struct store_query q;
+	struct opts ro = *o;
 	struct review rv;
 	struct reader rd;
-	size_t i;
-	int tty, decided = 0, seen = 0;
+	size_t seen;
+	int tty, decided = 0;
 
 	if (o->nargs != 0)
 		usage_error("review takes no arguments");
@@ -356,26 +579,23 @@ cmd_review(struct opts *o)
 		die("review needs a terminal: %s", strerror(errno));
 	memset(&rv, 0, sizeof(rv));
 	memset(&rd, 0, sizeof(rd));
-	memset(&q, 0, sizeof(q));
-	q.status = "new";
-	rd.o = o;
+	ro.status = "new";
+	rd.o = &ro;
 	rd.st = db_open(o);
-	rd.emit = review_show;
-	if (store_each(rd.st, &q, collect_new, &rv) != 0)
+	rd.emit = collect_new;
+	rd.ctx = &rv;
+	/* The passphrase once, before the first report: the flags that
+	 * order the queue are inside the envelopes. */
+	if (reader_run(&rd, NULL) != 0)
 		die("cannot read the database");
-	printf("%zu new report%s.\n", rv.n, rv.n == 1 ? "" : "s");
-	/* Oldest first: the order in which they arrived. */
-	for (i = rv.n; i > 0; i--) {
-		seen++;
-		if (reader_run(&rd, rv.refs[i - 1]) != 1 || rd.shown == 0)
-			continue;
-		rd.shown = 0;
-		if (decide(&rd, tty, rv.refs[i - 1], &decided))
-			break;
-	}
-	printf("\nReviewed %d of %zu; %d decided.\n", seen, rv.n, decided);
+	qsort(rv.v, rv.n, sizeof(*rv.v), item_order);
+	printf("%zu new report%s, %zu urgent.\n", rv.n, rv.n == 1 ? "" : "s",
+	    rv.urgent);
+	rd.emit = review_show;
+	seen = review_loop(&rd, tty, &rv, &decided);
+	printf("\nReviewed %zu of %zu; %d decided.\n", seen, rv.n, decided);
 	reader_done(&rd);
-	free(rv.refs);
+	free(rv.v);
 	close(tty);
 	return rd.bad ? EXIT_FAIL : 0;
 }

@@ -12,14 +12,12 @@
 
 #include "event.h"
 #include "store.h"
+#include "status.h"
 #include "util.h"
 
 _Static_assert(EVENT_SIG == crypto_sign_BYTES, "signature size");
 _Static_assert(EVENT_REF == REF_LEN, "reference size");
 
-static const char *const statuses[] = {
-	"new", "in-review", "forwarded", "closed", "spam"
-};
 static const char *const types[EV_TYPES] = {
 	"status", "note", "route", "assign", "grant", "purge", "reply"
 };
@@ -83,7 +81,7 @@ event_parse(const unsigned char *p, size_t n, struct event *ev)
 	ev->sealedlen = (size_t)slen;
 	ev->sealed = slen ? p + EVENT_HEAD : NULL;
 	ev->sig = p + EVENT_HEAD + slen;
-	if (ev->type < 1 || ev->type > EV_TYPES || ev->status > 5 ||
+	if (ev->type < 1 || ev->type > EV_TYPES || ev->status > nstatuses ||
 	    !type_ok(ev))
 		return EVENT_E_TYPE;
 	if (ev->seq == 0 || (ev->seq == 1) != all_zero(ev->prev, EVENT_HASH))
@@ -213,18 +211,14 @@ event_open(const struct event *ev, const struct seckey *key,
 const char *
 event_status_name(int code)
 {
-	return code >= 1 && code <= 5 ? statuses[code - 1] : NULL;
+	return code >= 1 && code <= nstatuses ? status_table[code - 1].name :
+	    NULL;
 }
 
 int
 event_status_code(const char *s)
 {
-	int i;
-
-	for (i = 0; s != NULL && i < 5; i++)
-		if (strcmp(s, statuses[i]) == 0)
-			return i + 1;
-	return 0;
+	return s != NULL ? status_index(s) + 1 : 0;
 }
 
 const char *

@@ -37,5 +37,16 @@ char		*record_build(const struct report *, const char *lang);
 void		 record_free_string(char *);
 enum rec_err	 record_parse(const char *json, size_t n, struct record *);
 void		 record_free(struct record *);
+/* The lean decoder, for the CLI's text output: decodes buf[0..n) in
+ * place (values are unescaped over their JSON text and NUL-terminated
+ * there; rec->root stays NULL), with no allocation. It takes only the
+ * shape the server writes: the four keys once each, "v" 1, "form" a
+ * small integer, string values, keys without escapes, fields known to
+ * this version. Anything else, valid or not, is REC_E_LEAN: buf may be
+ * changed by then, and the caller decodes a fresh copy with
+ * record_parse, which has the last word. What it accepts, record_parse
+ * accepts with the same values (tests/fuzz/fuzz_record.c checks). */
+#define REC_E_LEAN	3
+int		 record_decode(char *buf, size_t n, struct record *);
 
 #endif

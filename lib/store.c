@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "event.h"
+#include "status.h"
 #include "store.h"
 #include "util.h"
 
@@ -600,15 +601,7 @@ store_check_writable(struct store *st)
 int
 store_valid_status(const char *s)
 {
-	static const char *const statuses[] = {
-		"new", "in-review", "forwarded", "closed", "spam"
-	};
-	size_t i;
-
-	for (i = 0; s != NULL && i < 5; i++)
-		if (strcmp(s, statuses[i]) == 0)
-			return 1;
-	return 0;
+	return s != NULL && status_index(s) >= 0;
 }
 
 int

@@ -53,7 +53,7 @@ def t_list_filters(st, refs):
     out = st.cli_ok("list")
     lines = out.splitlines()
     assert [l.split("\t")[0] for l in lines] == list(reversed(refs)), lines
-    assert all(len(l.split("\t")) == 6 for l in lines)
+    assert all(len(l.split("\t")) == 7 for l in lines)  # with the flags (issue 15)
     assert st.cli_ok("list", "--type", "labour").split("\t")[0] == refs[1]
     assert st.cli_ok("list", "--canton", "TI").split("\t")[0] == refs[2]
     assert st.cli_ok("list", "--search", "STATION").split("\t")[0] == refs[3]
