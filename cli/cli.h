@@ -105,6 +105,9 @@ int		 cmd_purge(struct opts *);
 int		 cmd_stats(struct opts *);
 int		 cmd_verify(struct opts *);
 int		 cmd_sync(struct opts *);
+int		 cmd_note(struct opts *);
+int		 cmd_assign(struct opts *);
+int		 cmd_grant(struct opts *);
 
 /* The case file (cli/case.c): a tipline database on the workstation,
  * opened (and created) from --case or TIPLINE_CASE; the local team
@@ -114,6 +117,8 @@ struct sqlite3;
 const char	*case_path(const struct opts *);
 struct store	*case_open(const struct opts *);
 void		 team_load(const struct opts *, struct team *);
+/* The member named by name or by key id (16 hex digits), or NULL. */
+const struct identity *team_lookup(const struct team *, const char *who);
 /* Adds a pulled or written event inside the caller's transaction,
  * after checking it against the local team file and its author's
  * chain, and applies its effect. NULL (and *added 0 or 1) when taken

@@ -59,6 +59,12 @@ static const struct cmd {
 	  "[--case FILE] [--team FILE] [--ssh-config FILE] [--json]",
 	  "pull new reports and events from a relay into the case file, "
 	  "push the case file's new events" },
+	{ "note", cmd_note, "note REF [--message TEXT | -]", "add a signed "
+	  "note to a report (text from $EDITOR unless given)" },
+	{ "assign", cmd_assign, "assign REF NAME|KEYID", "assign a report to "
+	  "an analyst of the team file (a signed event)" },
+	{ "grant", cmd_grant, "grant NAME|KEYID", "seal the content keys of "
+	  "the case file's reports to a newcomer (signed events)" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -81,6 +87,7 @@ static const struct {
 	{ "--canton", offsetof(struct opts, canton) },
 	{ "--search", offsetof(struct opts, search) },
 	{ "--note", offsetof(struct opts, note) },
+	{ "--message", offsetof(struct opts, note) },
 	{ "--to", offsetof(struct opts, to) },
 	{ "--older-than", offsetof(struct opts, older_than) },
 	{ "--name", offsetof(struct opts, name) },

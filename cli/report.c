@@ -92,8 +92,22 @@ event_sealed(struct reader *rd, const struct event *ev, json_t *o)
 	if (json_is_object(j)) {
 		json_object_set(o, "to", json_object_get(j, "to"));
 		json_object_set(o, "note", json_object_get(j, "note"));
+		json_object_set(o, "assignee", json_object_get(j, "assignee"));
 	}
 	json_decref(j);
+}
+
+/* An assignment names a key id; the name comes from the local team
+ * file, never from the event. */
+static void
+assignee_name(const struct team *t, json_t *o)
+{
+	const char *hex = json_string_value(json_object_get(o, "assignee"));
+	const struct identity *m = hex ? team_lookup(t, hex) : NULL;
+
+	if (hex != NULL)
+		json_object_set_new(o, "assignee_name", m ? json_string(m->name)
+		    : json_null());
 }
 
 /* One event as a history entry: who (from the local team file), and
@@ -119,8 +133,10 @@ event_entry(struct reader *rd, const struct team *t, const struct event *ev)
 	    m ? "INVALID" : "unknown key"));
 	if (!ok)
 		rd->bad++;
-	else
+	else {
 		event_sealed(rd, ev, o);
+		assignee_name(t, o);
+	}
 	return o;
 }
 
@@ -262,6 +278,21 @@ print_field(const struct field *f, const char *v, size_t n)
 }
 
 static void
+print_assignee(json_t *h)
+{
+	json_t *a = json_object_get(h, "assignee");
+	const char *name = json_string_value(json_object_get(h,
+	    "assignee_name"));
+
+	if (a == NULL)
+		return;
+	fputs(" to ", stdout);
+	put_clear(name ? name : "a key not in the team file ");
+	if (name == NULL)
+		put_clear(json_string_value(a) ? json_string_value(a) : "?");
+}
+
+static void
 print_history(json_t *hist, const struct store_row *row)
 {
 	json_t *h;
@@ -300,6 +331,7 @@ print_history(json_t *hist, const struct store_row *row)
 			fputs(" to ", stdout);
 			safe_write(stdout, to, strlen(to), 0);
 		}
+		print_assignee(h);
 		if (note != NULL) {
 			fputs(": ", stdout);
 			safe_write(stdout, note, strlen(note), 0);
