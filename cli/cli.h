@@ -65,6 +65,7 @@ struct reader {
 	struct env_buf		 buf;	/* plaintexts, reused row to row */
 	emit_fn			 emit;
 	void			*ctx;
+	struct grants		*grants;	/* keys granted to us */
 	int			 bad;	/* rows that did not open */
 	int			 shown;
 };
@@ -130,7 +131,21 @@ int		 case_has_event(struct sqlite3 *, const unsigned char id[32]);
 int		 case_status(const struct opts *, const char *ref,
 		    const char *status, const char *note, const char *to);
 int		 case_purge(const struct opts *);
-/* Signs, stores and applies one event of this analyst; dies on error. */
+/* Content keys granted to this analyst (cli/grant.c), read from the
+ * case file's grant events on first use: a report (name = its ref) or
+ * an event's sealed part (name = its id in hex) whose envelope lacks
+ * this key opens with them. ENV_E_NOKEY when nothing was granted. */
+enum env_err	 grant_open(struct reader *, const char *name,
+		    const unsigned char *env, size_t n, const char *ad,
+		    struct env_buf *, size_t *ptlen);
+enum env_err	 grant_open_event(struct reader *, const struct event *,
+		    struct env_buf *, size_t *ptlen);
+void		 grants_free(struct reader *);
+/* Signs, stores and applies one event of this analyst, sealed to the
+ * team file (or to `to`, for a grant); dies on error. */
+int		 case_write_event_to(struct store *, const struct team *,
+		    const struct seckey *, int type, const char *ref,
+		    int status, const char *plain, const struct recipients *to);
 int		 case_write_event(struct store *, const struct team *,
 		    const struct seckey *, int type, const char *ref,
 		    int status, const char *plain);

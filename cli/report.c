@@ -76,12 +76,15 @@ static void
 event_sealed(struct reader *rd, const struct event *ev, json_t *o)
 {
 	struct env_buf b = { NULL, 0 };
+	enum env_err e;
 	json_t *j;
 	size_t n;
 
 	if (ev->sealedlen == 0)
 		return;
-	if (event_open(ev, &rd->key, &b, &n) != ENV_OK) {
+	if ((e = event_open(ev, &rd->key, &b, &n)) == ENV_E_NOKEY)
+		e = grant_open_event(rd, ev, &b, &n);
+	if (e != ENV_OK) {
 		warnx_("%s: an event's sealed part cannot be opened", ev->ref);
 		rd->bad++;
 		env_buf_free(&b);
