@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "cli.h"
@@ -54,11 +55,33 @@ relay_path(char *buf, size_t len)
 	return buf;
 }
 
+/* The key id of the analyst's key file, read without unlocking it, so
+ * that a local relay records what this analyst pulled (--analyst, as
+ * the forced command says it over SSH); "" without a key file. */
+static void
+local_analyst(const struct opts *o, char hex[2 * KEY_ID_BYTES + 1])
+{
+	const char *path = o->key ? o->key : getenv("TIPLINE_KEY");
+	struct secfile sf;
+	size_t n, line;
+	char *text;
+
+	hex[0] = '\0';
+	if (path == NULL || keyfile_slurp(path, MAX_KEYFILE, &text, &n) !=
+	    KF_OK)
+		return;
+	if (keyfile_parse_secret(text, n, &sf, &line) == KF_OK)
+		sodium_bin2hex(hex, 2 * KEY_ID_BYTES + 1, sf.id, KEY_ID_BYTES);
+	sodium_memzero(&sf, sizeof(sf));
+	free(text);
+}
+
 /* The command that reaches the remote's relay. */
 static void
 remote_argv(const char *remote, const struct opts *o, char **argv,
     char *relay, size_t rlen, char *host, char *port)
 {
+	static char who[2 * KEY_ID_BYTES + 1];
 	const char *cfg = o->ssh_config ? o->ssh_config :
 	    getenv("TIPLINE_SSH_CONFIG");
 	const char *h;
@@ -69,6 +92,11 @@ remote_argv(const char *remote, const struct opts *o, char **argv,
 		argv[n++] = (char *)relay_path(relay, rlen);
 		argv[n++] = (char *)"--config";
 		argv[n++] = (char *)remote + 6;
+		local_analyst(o, who);
+		if (who[0] != '\0') {
+			argv[n++] = (char *)"--analyst";
+			argv[n++] = who;
+		}
 		argv[n] = NULL;
 		return;
 	}
