@@ -62,6 +62,12 @@ hist_row(void *ctx, const struct store_hist *h)
 
 	json_object_set_new(o, "day", json_clear(h->day));
 	json_object_set_new(o, "status", json_clear(h->status));
+	/* In a case file, history rows came from the server's database
+	 * of before events: nobody signed them. */
+	if (hc->rd->o->db == NULL && case_path(hc->rd->o) != NULL) {
+		json_object_set_new(o, "event", json_string("imported"));
+		json_object_set_new(o, "signature", json_string("unsigned"));
+	}
 	if (h->note != NULL && (note = open_note(hc->rd, hc->row->ref, h))) {
 		json_object_set(o, "to", json_object_get(note, "to"));
 		json_object_set(o, "note", json_object_get(note, "note"));
@@ -320,7 +326,9 @@ print_history(json_t *hist, const struct store_row *row)
 		put_clear(day ? day : "?");
 		fputs("  ", stdout);
 		put_clear(st ? st : ev ? ev : "?");
-		if (ev != NULL) {
+		if (ev != NULL && strcmp(ev, "imported") == 0)
+			fputs(" (imported from the server, unsigned)", stdout);
+		else if (ev != NULL) {
 			/* Names come from the local team file; checked. */
 			fputs(" by ", stdout);
 			put_clear(who ? who : "an unknown key");

@@ -57,9 +57,11 @@ relay_path(char *buf, size_t len)
 
 /* The key id of the analyst's key file, read without unlocking it, so
  * that a local relay records what this analyst pulled (--analyst, as
- * the forced command says it over SSH); "" without a key file. */
+ * the forced command says it over SSH); "" without a key file or for a
+ * key that is not in the team file (a reader who is no member). */
 static void
-local_analyst(const struct opts *o, char hex[2 * KEY_ID_BYTES + 1])
+local_analyst(const struct opts *o, const struct team *t,
+    char hex[2 * KEY_ID_BYTES + 1])
 {
 	const char *path = o->key ? o->key : getenv("TIPLINE_KEY");
 	struct secfile sf;
@@ -70,7 +72,8 @@ local_analyst(const struct opts *o, char hex[2 * KEY_ID_BYTES + 1])
 	if (path == NULL || keyfile_slurp(path, MAX_KEYFILE, &text, &n) !=
 	    KF_OK)
 		return;
-	if (keyfile_parse_secret(text, n, &sf, &line) == KF_OK)
+	if (keyfile_parse_secret(text, n, &sf, &line) == KF_OK &&
+	    team_find(t, sf.id) != NULL)
 		sodium_bin2hex(hex, 2 * KEY_ID_BYTES + 1, sf.id, KEY_ID_BYTES);
 	sodium_memzero(&sf, sizeof(sf));
 	free(text);
@@ -78,8 +81,8 @@ local_analyst(const struct opts *o, char hex[2 * KEY_ID_BYTES + 1])
 
 /* The command that reaches the remote's relay. */
 static void
-remote_argv(const char *remote, const struct opts *o, char **argv,
-    char *relay, size_t rlen, char *host, char *port)
+remote_argv(const char *remote, const struct opts *o, const struct team *t,
+    char **argv, char *relay, size_t rlen, char *host, char *port)
 {
 	static char who[2 * KEY_ID_BYTES + 1];
 	const char *cfg = o->ssh_config ? o->ssh_config :
@@ -92,7 +95,7 @@ remote_argv(const char *remote, const struct opts *o, char **argv,
 		argv[n++] = (char *)relay_path(relay, rlen);
 		argv[n++] = (char *)"--config";
 		argv[n++] = (char *)remote + 6;
-		local_analyst(o, who);
+		local_analyst(o, t, who);
 		if (who[0] != '\0') {
 			argv[n++] = (char *)"--analyst";
 			argv[n++] = who;
@@ -134,12 +137,13 @@ remote_argv(const char *remote, const struct opts *o, char **argv,
 }
 
 static void
-conn_open(struct conn *c, const char *remote, const struct opts *o)
+conn_open(struct conn *c, const char *remote, const struct opts *o,
+    const struct team *t)
 {
 	char *argv[16], relay[4096], host[256], port[16] = "";
 	int in[2], out[2];
 
-	remote_argv(remote, o, argv, relay, sizeof(relay), host, port);
+	remote_argv(remote, o, t, argv, relay, sizeof(relay), host, port);
 	if (pipe(in) != 0 || pipe(out) != 0)
 		die("pipe: %s", strerror(errno));
 	if ((c->pid = fork()) < 0)
@@ -253,6 +257,31 @@ add_report(sqlite3 *db, const struct frame *f)
 	return sqlite3_changes(db);
 }
 
+/* A history row from before events, under its report (pulled just
+ * before it). It keeps the server's row id: its note's associated data
+ * names it (docs/FORMATS.md section 7). */
+static void
+add_history(sqlite3 *db, const struct frame *f)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO status_history (id, "
+	    "report_id, day, status, note) SELECT ?1, id, ?2, ?3, ?4 FROM "
+	    "reports WHERE ref = ?5", -1, &s, NULL) != SQLITE_OK)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)f->a);
+	sqlite3_bind_text(s, 2, f->day, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, event_status_name(f->status), -1,
+	    SQLITE_STATIC);
+	if (f->datalen > 0)
+		sqlite3_bind_blob(s, 4, f->data, (int)f->datalen,
+		    SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, f->ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+}
+
 static void
 mark_held(sqlite3 *db, const char *remote, const unsigned char *ev,
     size_t n)
@@ -304,7 +333,18 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
 	db_do(db, "BEGIN IMMEDIATE");
 	for (;;) {
 		conn_read(c, &f);
-		if (f.type == FR_REPORT) {
+		/* A batch ends before a report or an event, never between a
+		 * report and its history rows. */
+		if ((f.type == FR_REPORT || f.type == FR_EVENT) &&
+		    rows >= BATCH) {
+			cursors_put(db, remote, cur);
+			db_do(db, "COMMIT");
+			db_do(db, "BEGIN IMMEDIATE");
+			rows = 0;
+		}
+		if (f.type == FR_HISTORY)
+			add_history(db, &f);
+		else if (f.type == FR_REPORT) {
 			n->reports += add_report(db, &f);
 			cur[CUR_REPORT] = f.a;
 		} else if (f.type == FR_EVENT) {
@@ -314,11 +354,7 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
 			break;
 		else
 			die("the relay sent an unexpected frame");
-		if (++rows % BATCH == 0) {
-			cursors_put(db, remote, cur);
-			db_do(db, "COMMIT");
-			db_do(db, "BEGIN IMMEDIATE");
-		}
+		rows++;
 	}
 	/* END's cursors: a relay may skip rows it will never send. */
 	for (int i = 0; i < FRAME_CURSORS; i++)
@@ -404,7 +440,7 @@ cmd_sync(struct opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	memset(&n, 0, sizeof(n));
-	conn_open(&c, o->remote, o);
+	conn_open(&c, o->remote, o, &t);
 	if (frame_hello(c.to) != FRAME_OK)
 		die("cannot reach the relay at %s", o->remote);
 	conn_read(&c, &f);

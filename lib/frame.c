@@ -67,6 +67,7 @@ parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
 			f->cur[i] = be_get(b + 8 * i, 8);
 		return FRAME_OK;
 	case FR_REPORT:
+	case FR_HISTORY:	/* the same layout; the note may be empty */
 		return parse_report(b, n, f);
 	case FR_EVENT:
 	case FR_PUSH:
@@ -214,9 +215,9 @@ frame_cursors(int fd, int type, const uint64_t cur[FRAME_CURSORS])
 	return frame_write(fd, type, h, sizeof(h), NULL, 0);
 }
 
-enum frame_err
-frame_report(int fd, uint64_t id, const char *ref, const char *day,
-    int status, const unsigned char *env, size_t envlen)
+static enum frame_err
+write_report(int fd, int type, uint64_t id, const char *ref,
+    const char *day, int status, const unsigned char *env, size_t envlen)
 {
 	unsigned char h[REPORT_HEAD];
 
@@ -226,7 +227,22 @@ frame_report(int fd, uint64_t id, const char *ref, const char *day,
 	memcpy(h + 8, ref, EVENT_REF);
 	memcpy(h + 20, day, 10);
 	h[30] = (unsigned char)status;
-	return frame_write(fd, FR_REPORT, h, sizeof(h), env, envlen);
+	return frame_write(fd, type, h, sizeof(h), env, envlen);
+}
+
+enum frame_err
+frame_report(int fd, uint64_t id, const char *ref, const char *day,
+    int status, const unsigned char *env, size_t envlen)
+{
+	return write_report(fd, FR_REPORT, id, ref, day, status, env, envlen);
+}
+
+enum frame_err
+frame_history(int fd, uint64_t id, const char *ref, const char *day,
+    int status, const unsigned char *note, size_t notelen)
+{
+	return write_report(fd, FR_HISTORY, id, ref, day, status, note,
+	    notelen);
 }
 
 enum frame_err

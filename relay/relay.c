@@ -88,12 +88,33 @@ load_config(const char *path, struct config *c)
 		fatal("%s:%zu: %s", path, line, err);
 }
 
+/* The status_history rows of one report (from before events: the
+ * migration of a single database, docs/FORMATS.md section 10), each as
+ * a HISTORY frame right after its REPORT frame. */
+static int
+send_history(sqlite3_stmt *h, sqlite3_int64 report_id, const char *ref)
+{
+	int rc;
+
+	sqlite3_reset(h);
+	sqlite3_bind_int64(h, 1, report_id);
+	while ((rc = sqlite3_step(h)) == SQLITE_ROW)
+		if (frame_history(STDOUT_FILENO,
+		    (uint64_t)sqlite3_column_int64(h, 0), ref,
+		    (const char *)sqlite3_column_text(h, 1),
+		    event_status_code((const char *)sqlite3_column_text(h, 2)),
+		    sqlite3_column_blob(h, 3),
+		    (size_t)sqlite3_column_bytes(h, 3)) != FRAME_OK)
+			return -1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Everything after the cursors, in one read transaction so that the
  * cursors in END match what was sent. */
 static int
 pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = NULL, *h = NULL;
 	uint64_t out[FRAME_CURSORS];
 	int ok = 0;
 
@@ -101,6 +122,10 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 	memcpy(out, cur, sizeof(out));
 	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
+	if (sqlite3_prepare_v2(r->db, "SELECT id, day, status, note FROM "
+	    "status_history WHERE report_id = ? ORDER BY id", -1, &h, NULL) !=
+	    SQLITE_OK)
+		goto out;
 	/* An emptied envelope (retention, expire.c) is not handed out. */
 	if (sqlite3_prepare_v2(r->db, "SELECT id, ref, day, status, envelope "
 	    "FROM reports WHERE id > ? AND length(envelope) > 0 ORDER BY id",
@@ -114,7 +139,9 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 		    (const char *)sqlite3_column_text(s, 2),
 		    event_status_code((const char *)sqlite3_column_text(s, 3)),
 		    sqlite3_column_blob(s, 4),
-		    (size_t)sqlite3_column_bytes(s, 4)) != FRAME_OK)
+		    (size_t)sqlite3_column_bytes(s, 4)) != FRAME_OK ||
+		    send_history(h, sqlite3_column_int64(s, 0),
+		    (const char *)sqlite3_column_text(s, 1)) != 0)
 			goto out;
 	}
 	sqlite3_finalize(s);
@@ -130,6 +157,7 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 	}
 	ok = frame_cursors(STDOUT_FILENO, FR_END, out) == FRAME_OK;
 out:
+	sqlite3_finalize(h);
 	sqlite3_finalize(s);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	return ok ? 0 : -1;
