@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -132,18 +133,28 @@ read_full(int fd, unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Writes every iov, in one system call when the pipe takes it: one
+ * write per frame, not three (a frame is one SSH packet, not three). */
 static int
-write_full(int fd, const unsigned char *p, size_t n)
+writev_full(int fd, struct iovec *iov, int n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0 && errno == EINTR)
+		if ((w = writev(fd, iov, n)) < 0 && errno == EINTR)
 			continue;
+		/* Something is always left to write here: 0 is an error. */
 		if (w <= 0)
 			return -1;
-		p += w;
-		n -= (size_t)w;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
@@ -177,6 +188,7 @@ frame_write(int fd, int type, const unsigned char *head, size_t headlen,
     const unsigned char *data, size_t datalen)
 {
 	unsigned char hdr[FRAME_LEN + 1];
+	struct iovec iov[3];
 	size_t len = 1 + headlen + datalen;
 
 	if (len > MAX_FRAME)
@@ -186,11 +198,13 @@ frame_write(int fd, int type, const unsigned char *head, size_t headlen,
 	hdr[2] = (unsigned char)(len >> 8);
 	hdr[3] = (unsigned char)len;
 	hdr[4] = (unsigned char)type;
-	if (write_full(fd, hdr, sizeof(hdr)) != 0 ||
-	    write_full(fd, head, headlen) != 0 ||
-	    write_full(fd, data, datalen) != 0)
-		return FRAME_E_IO;
-	return FRAME_OK;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)(uintptr_t)head;
+	iov[1].iov_len = head ? headlen : 0;
+	iov[2].iov_base = (void *)(uintptr_t)data;
+	iov[2].iov_len = data ? datalen : 0;
+	return writev_full(fd, iov, 3) == 0 ? FRAME_OK : FRAME_E_IO;
 }
 
 enum frame_err
