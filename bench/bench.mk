@@ -11,5 +11,6 @@ $(BUILD)/bench/%: bench/%.c
 bench: deps-test
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@/usr/bin/python3 bench/bench.py --build $(BUILD)
+	@/usr/bin/python3 bench/sync_bench.py --build $(BUILD)
 
 .PHONY: bench
