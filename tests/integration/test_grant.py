@@ -169,6 +169,51 @@ def t_grant_signed_by_outsider_not_used(st, ctx):
     assert rc == 1 and "not sealed to this key" in err, err
 
 
+def t_large_grant_split_in_bounded_events(st, ctx):
+    """4010 notes of Anna's (signed with PyNaCl, sealed to the team of
+    the time, Anna and Carla), then Dora joins: Anna's grant to Dora is
+    two events of at most 4000 keys each, and Dora reads the notes."""
+    import sqlite3
+    import sync_proto as sp
+    a, c, refs = ctx["a"], ctx["c"], ctx["refs"]
+    d = Analyst(st, "dora", "Dora Neu")
+    key = oe.unlock_identity(a.key, oe.read_passphrase(st.passfile))
+    with open(st.team, "rb") as f:
+        team = oe.parse_team(f.read(), "team")
+    author = sp.Author(key, team)
+    db = sqlite3.connect(a.case)
+    author.seq, last = db.execute("SELECT seq, body FROM events WHERE "
+                                  "author = ? ORDER BY seq DESC LIMIT 1",
+                                  (key["id"],)).fetchone()
+    author.last = ox.event_id(bytes(last))
+    rows = []
+    for i in range(4010):
+        ev = author.event("note", refs[0], plain=b'{"note":"bulk %d"}' % i)
+        rows.append((ox.event_id(ev), key["id"], author.seq, ev))
+    db.executemany("INSERT INTO events (event_id, author, seq, body) "
+                   "VALUES (?, ?, ?, ?)", rows)
+    db.commit()
+    db.close()
+    write_team(st, (a, c, d))
+    out = a.ok("grant", "Dora Neu")
+    assert " in 2 events" in out, out
+    n = int(out.split("granted ")[1].split()[0])
+    assert n > 4010, out
+    a.sync()
+    d.sync()
+    me = oe.unlock_identity(d.key, oe.read_passphrase(st.passfile))
+    sizes = []
+    for (raw,) in st.query("SELECT body FROM events WHERE substr(body, 6, "
+                           "1) = x'05' ORDER BY id DESC LIMIT 2"):
+        ev = ox.parse(bytes(raw))
+        g = ox.open_sealed(ev, me["pk"], me["sk"])
+        assert g["grantee"] == me["id"].hex(), g
+        sizes.append(len(g["keys"]))
+    assert sorted(sizes) == sorted([4000, n - 4000]), (sizes, n)
+    notes = [h.get("note") for h in d.history(refs[0])]
+    assert "bulk 0" in notes and "bulk 4009" in notes
+
+
 def main():
     build = sys.argv[sys.argv.index("--build") + 1] if "--build" in sys.argv else "build"
     run = Runner()
@@ -184,6 +229,8 @@ def main():
                 t_grant_again_sends_only_what_is_missing, st, ctx)
         run.run("removed_analyst_gets_no_new_report_or_note",
                 t_removed_analyst_gets_nothing_new, st, ctx)
+        run.run("large_grant_split_into_events_of_at_most_4000_keys",
+                t_large_grant_split_in_bounded_events, st, ctx)
         run.run("grant_from_key_outside_team_file_not_used",
                 t_grant_signed_by_outsider_not_used, st, ctx)
         run.run("no_sanitizer_reports_in_logs",
