@@ -200,9 +200,9 @@ frame_write(int fd, int type, const unsigned char *head, size_t headlen,
 	hdr[4] = (unsigned char)type;
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = (void *)(uintptr_t)head;
+	iov[1].iov_base = (void *)head;	/* writev does not write to it */
 	iov[1].iov_len = head ? headlen : 0;
-	iov[2].iov_base = (void *)(uintptr_t)data;
+	iov[2].iov_base = (void *)data;
 	iov[2].iov_len = data ? datalen : 0;
 	return writev_full(fd, iov, 3) == 0 ? FRAME_OK : FRAME_E_IO;
 }
