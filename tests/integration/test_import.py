@@ -49,6 +49,101 @@ def t_events_follow_imported_history(st, a, b, refs):
     assert b.history(refs[1]) == []
 
 
+def t_interrupted_pull_keeps_each_report_with_its_history(st, a, b, refs):
+    """3000 more reports with two history rows each, 600 more after each
+    kill; a first pull killed at 8 random points of its progress: every report the case file holds has all its
+    history rows (a batch never ends between a report and its
+    history), and the next sync ends with every row once."""
+    import random
+    import signal
+    import sqlite3
+    import subprocess
+    import time
+    from test_sync import Analyst, new_refs
+    rnd = random.Random(10)
+    db = sqlite3.connect(st.db)
+    env = bytes(db.execute("SELECT envelope FROM reports WHERE ref = ?",
+                           (refs[1],)).fetchone()[0])
+    taken = set(r for (r,) in db.execute("SELECT ref FROM reports"))
+    db.close()
+
+    def add(n):
+        """n more reports with two history rows each; what the server
+        holds, ref -> history rows."""
+        con = sqlite3.connect(st.db)
+        for r in new_refs(rnd, n, taken):
+            cur = con.execute("INSERT INTO reports (ref, day, envelope) "
+                              "VALUES (?, '2026-11-01', ?)", (r, env))
+            con.executemany("INSERT INTO status_history (report_id, day, "
+                            "status) VALUES (?, '2026-11-02', ?)",
+                            [(cur.lastrowid, "in-review"),
+                             (cur.lastrowid, "closed")])
+        con.commit()
+        out = dict(con.execute("SELECT r.ref, count(h.id) FROM reports r "
+                               "LEFT JOIN status_history h ON h.report_id "
+                               "= r.id GROUP BY r.id"))
+        con.close()
+        return out
+
+    want = add(3000)
+    c = Analyst(st, "carla", "Carla")
+    e = dict(os.environ, TIPLINE_PASSPHRASE_FILE=st.passfile,
+             TIPLINE_KEY=c.key, TIPLINE_CASE=c.case, TIPLINE_TEAM=st.team)
+    e.pop("TIPLINE_DB", None)
+    argv = [os.path.join(st.build, "tipline"), "sync", "--remote",
+            "local:" + st.conf]
+
+    def held():
+        if not os.path.exists(c.case):
+            return {}
+        cdb = sqlite3.connect(c.case, timeout=10)
+        try:
+            return dict(cdb.execute(
+                "SELECT r.ref, count(h.id) FROM reports r LEFT JOIN "
+                "status_history h ON h.report_id = r.id GROUP BY r.id"))
+        except sqlite3.OperationalError:
+            return {}
+        finally:
+            cdb.close()
+
+    def count():
+        if not os.path.exists(c.case):
+            return 0
+        cdb = sqlite3.connect(c.case, timeout=10)
+        try:
+            return cdb.execute("SELECT count(*) FROM reports").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+        finally:
+            cdb.close()
+
+    partial = 0
+    for _ in range(8):
+        n0 = count()
+        target = n0 + rnd.randint(1, max(1, len(want) - n0 - 1))
+        p = subprocess.Popen(argv, env=e, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+        end = time.monotonic() + 60
+        while p.poll() is None and count() < target and \
+                time.monotonic() < end:
+            time.sleep(0.005)
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait(30)
+        h = held()
+        bad = [r for r in h if h[r] != want[r]]
+        assert bad == [], bad[:5]
+        partial += 0 < len(h) < len(want)
+        want = add(600)
+    assert partial >= 3, "only %d kills hit a pull in progress" % partial
+    rc = subprocess.run(argv, env=e, capture_output=True, timeout=300)
+    assert rc.returncode == 0, rc.stderr
+    assert held() == want
+
+
 def main():
     build = sys.argv[sys.argv.index("--build") + 1] if "--build" in sys.argv else "build"
     run = Runner()
@@ -59,6 +154,9 @@ def main():
                 t_legacy_history_imported_unsigned, st, a, b, refs)
         run.run("signed_events_follow_imported_history_on_both",
                 t_events_follow_imported_history, st, a, b, refs)
+        run.run("pull_killed_never_commits_a_report_without_its_history",
+                t_interrupted_pull_keeps_each_report_with_its_history,
+                st, a, b, refs)
         run.run("no_sanitizer_reports_in_logs",
                 st.assert_no_sanitizer_reports)
     finally:
