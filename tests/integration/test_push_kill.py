@@ -1,5 +1,5 @@
 """Interrupted push (issue 12): Anna's case file holds 1500 signed
-events the relay lacks; her sync is killed (the CLI and its relay,
+events the relay lacks, 300 more after each kill; her sync is killed (the CLI and its relay,
 SIGKILL) at 10 random points of the push, measured by the events the
 relay has stored. After every kill the relay's events are each
 author's chain without a gap or a double; the next sync completes, and
@@ -50,16 +50,22 @@ def t_push_killed_at_10_points_resumes(st, a, b, refs):
     with open(st.team, "rb") as f:
         team = oe.parse_team(f.read(), "team")
     author = sp.Author(key, team)
-    rows = []
-    for i in range(N):
-        ev = author.event("note", refs[i % len(refs)],
-                          plain=b'{"note":"n%d"}' % i)
-        rows.append((ox.event_id(ev), key["id"], i + 1, ev))
-    db = sqlite3.connect(a.case)
-    db.executemany("INSERT INTO events (event_id, author, seq, body) VALUES "
-                   "(?, ?, ?, ?)", rows)
-    db.commit()
-    db.close()
+
+    def add(n):
+        """n more of Anna's events in her case file; how many she has."""
+        rows = []
+        for _ in range(n):
+            ev = author.event("note", refs[author.seq % len(refs)],
+                              plain=b'{"note":"n%d"}' % author.seq)
+            rows.append((ox.event_id(ev), key["id"], author.seq, ev))
+        db = sqlite3.connect(a.case)
+        db.executemany("INSERT INTO events (event_id, author, seq, body) "
+                       "VALUES (?, ?, ?, ?)", rows)
+        db.commit()
+        db.close()
+        return author.seq
+
+    total = add(N)
     e = dict(os.environ, TIPLINE_PASSPHRASE_FILE=st.passfile)
     e.update(a.env())
     e.pop("TIPLINE_DB")
@@ -68,9 +74,7 @@ def t_push_killed_at_10_points_resumes(st, a, b, refs):
     partial = 0
     for _ in range(10):
         n0 = len(events_of(st.db))
-        if n0 >= N:
-            break
-        target = n0 + rnd.randint(1, max(1, N - n0 - 1))
+        target = n0 + rnd.randint(1, max(1, total - n0 - 1))
         p = subprocess.Popen(argv, env=e, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL,
                              start_new_session=True)
@@ -86,18 +90,19 @@ def t_push_killed_at_10_points_resumes(st, a, b, refs):
         got = events_of(st.db)
         assert len(got) == len(set(r[0] for r in got)), "a double"
         assert chains_whole(got), "a gap in a chain"
-        partial += 0 < len(got) < N
+        partial += 0 < len(got) < total
+        total = add(300)
     assert partial >= 5, "only %d kills hit a push in progress" % partial
     got = a.sync()
     assert got["refused"] == 0, got
     srv = events_of(st.db)
     mine = events_of(a.case)
-    assert len(srv) == N and chains_whole(srv), len(srv)
+    assert len(srv) == total and chains_whole(srv), len(srv)
     assert set(r[0] for r in srv) == set(r[0] for r in mine)
     assert a.sync()["sent"] == 0
     b.sync()
     theirs = events_of(b.case)
-    assert len(theirs) == N and set(r[0] for r in theirs) == \
+    assert len(theirs) == total and set(r[0] for r in theirs) == \
         set(r[0] for r in srv)
 
 
