@@ -348,8 +348,12 @@ serve(struct relay *r)
 				return refuse(FRAME_E_IO, "database error");
 			if (pull(r, f.cur) != 0)
 				return refuse(FRAME_E_IO, "pull failed");
+			/* The retention waits for a later pull or the
+			 * timer when the database is busy: the sync goes
+			 * on. */
 			if (expire(r, 0) != 0)
-				return refuse(FRAME_E_IO, "retention failed");
+				fprintf(stderr, "tipline-relay: retention "
+				    "skipped: database busy or failing\n");
 		} else if (f.type == FR_PUSH)
 			push(r, f.data, f.datalen);
 		else
