@@ -12,6 +12,7 @@ bench: deps-test
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@/usr/bin/python3 bench/bench.py --build $(BUILD)
 	@/usr/bin/python3 bench/triage.py --build $(BUILD)
+	@/usr/bin/python3 bench/sync_bench.py --build $(BUILD)
 
 # The triage rows alone (issue 15): export and list over 20,000 reports.
 bench-triage: deps-test

@@ -293,22 +293,23 @@ cmd_stats(struct opts *o)
 	return rd.bad ? EXIT_FAIL : 0;
 }
 
-/* The key ids an envelope is sealed to that are not in the team. */
+/* The key ids an envelope is sealed to that are not in the team (v1
+ * and v2 stanzas: envelope_recipients knows both layouts). */
 static void
 check_stanzas(struct reader *rd, const struct store_row *row)
 {
+	unsigned char ids[MAX_RECIPIENTS][KEY_ID_BYTES];
 	const struct team *t = rd->ctx;
 	char hex[2 * KEY_ID_BYTES + 1];
 	size_t i, n;
 
-	if (t == NULL || row->envlen < 6)
+	if (t == NULL)
 		return;
-	n = row->env[5];
-	for (i = 0; i < n && 6 + 88 * (i + 1) <= row->envlen; i++) {
-		if (team_find(t, row->env + 6 + 88 * i) != NULL)
+	n = envelope_recipients(row->env, row->envlen, ids);
+	for (i = 0; i < n; i++) {
+		if (team_find(t, ids[i]) != NULL)
 			continue;
-		sodium_bin2hex(hex, sizeof(hex), row->env + 6 + 88 * i,
-		    KEY_ID_BYTES);
+		sodium_bin2hex(hex, sizeof(hex), ids[i], KEY_ID_BYTES);
 		warnx_("%s: sealed also to key %s, which is not in the team "
 		    "file", row->ref, hex);
 		rd->bad++;

@@ -150,9 +150,19 @@ case_write_event(struct store *st, const struct team *t,
     const struct seckey *key, int type, const char *ref, int status,
     const char *plain)
 {
+	struct recipients rc;
+
+	team_recipients(t, &rc);
+	return case_write_event_to(st, t, key, type, ref, status, plain, &rc);
+}
+
+int
+case_write_event_to(struct store *st, const struct team *t,
+    const struct seckey *key, int type, const char *ref, int status,
+    const char *plain, const struct recipients *to)
+{
 	sqlite3 *db = store_sqlite(st);
 	unsigned char last[EVENT_HASH], *ev = NULL;
-	struct recipients rc;
 	struct event_new in;
 	const char *why;
 	char day[11];
@@ -166,7 +176,6 @@ case_write_event(struct store *st, const struct team *t,
 	}
 	if (team_find(t, key->pub.id) == NULL)
 		die("this key is not in the local team file");
-	team_recipients(t, &rc);
 	today(day);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		die("cannot write the case file: %s", store_errmsg(st));
@@ -178,7 +187,7 @@ case_write_event(struct store *st, const struct team *t,
 	in.day = day;
 	in.status = status;
 	in.plain = plain;
-	in.to = &rc;
+	in.to = to;
 	in.last_seq = seq;
 	in.last_id = seq ? last : NULL;
 	if (event_make(&in, key, &ev, &n) != EVENT_OK)

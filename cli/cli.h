@@ -79,6 +79,7 @@ struct reader {
 	struct env_buf		 buf;	/* plaintexts, reused row to row */
 	emit_fn			 emit;
 	void			*ctx;
+	struct grants		*grants;	/* keys granted to us */
 	int			 bad;	/* rows that did not open */
 	int			 shown;
 	unsigned		 flags;	/* the current report's (flag.h) */
@@ -130,6 +131,9 @@ int		 cmd_purge(struct opts *);
 int		 cmd_stats(struct opts *);
 int		 cmd_verify(struct opts *);
 int		 cmd_sync(struct opts *);
+int		 cmd_note(struct opts *);
+int		 cmd_assign(struct opts *);
+int		 cmd_grant(struct opts *);
 
 /* The case file (cli/case.c): a tipline database on the workstation,
  * opened (and created) from --case or TIPLINE_CASE; the local team
@@ -139,6 +143,8 @@ struct sqlite3;
 const char	*case_path(const struct opts *);
 struct store	*case_open(const struct opts *);
 void		 team_load(const struct opts *, struct team *);
+/* The member named by name or by key id (16 hex digits), or NULL. */
+const struct identity *team_lookup(const struct team *, const char *who);
 /* Adds a pulled or written event inside the caller's transaction,
  * after checking it against the local team file and its author's
  * chain, and applies its effect. NULL (and *added 0 or 1) when taken
@@ -155,6 +161,21 @@ void		 case_status_event(const struct opts *, struct store *,
 		    const struct seckey *, const char *ref, const char *status,
 		    const char *note, const char *to);
 /* Signs, stores and applies one event of this analyst; dies on error. */
+/* Content keys granted to this analyst (cli/grant.c), read from the
+ * case file's grant events on first use: a report (name = its ref) or
+ * an event's sealed part (name = its id in hex) whose envelope lacks
+ * this key opens with them. ENV_E_NOKEY when nothing was granted. */
+enum env_err	 grant_open(struct reader *, const char *name,
+		    const unsigned char *env, size_t n, const char *ad,
+		    struct env_buf *, size_t *ptlen);
+enum env_err	 grant_open_event(struct reader *, const struct event *,
+		    struct env_buf *, size_t *ptlen);
+void		 grants_free(struct reader *);
+/* Signs, stores and applies one event of this analyst, sealed to the
+ * team file (or to `to`, for a grant); dies on error. */
+int		 case_write_event_to(struct store *, const struct team *,
+		    const struct seckey *, int type, const char *ref,
+		    int status, const char *plain, const struct recipients *to);
 int		 case_write_event(struct store *, const struct team *,
 		    const struct seckey *, int type, const char *ref,
 		    int status, const char *plain);

@@ -68,6 +68,12 @@ static const struct cmd {
 	  "partner, encrypted with age, and record the routing" },
 	{ "lock", cmd_lock, "lock", "forget the unlocked key now (it is kept "
 	  "for --keep-unlocked, 15 minutes by default)" },
+	{ "note", cmd_note, "note REF [--message TEXT | -]", "add a signed "
+	  "note to a report (text from $EDITOR unless given)" },
+	{ "assign", cmd_assign, "assign REF NAME|KEYID", "assign a report to "
+	  "an analyst of the team file (a signed event)" },
+	{ "grant", cmd_grant, "grant NAME|KEYID", "seal the content keys of "
+	  "the case file's reports to a newcomer (signed events)" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -120,6 +126,7 @@ static const struct {
 	{ "--canton", offsetof(struct opts, canton) },
 	{ "--search", offsetof(struct opts, search) },
 	{ "--note", offsetof(struct opts, note) },
+	{ "--message", offsetof(struct opts, note) },
 	{ "--to", offsetof(struct opts, to) },
 	{ "--older-than", offsetof(struct opts, older_than) },
 	{ "--name", offsetof(struct opts, name) },

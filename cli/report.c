@@ -63,6 +63,12 @@ hist_row(void *ctx, const struct store_hist *h)
 
 	json_object_set_new(o, "day", json_clear(h->day));
 	json_object_set_new(o, "status", json_clear(h->status));
+	/* In a case file, history rows came from the server's database
+	 * of before events: nobody signed them. */
+	if (hc->rd->o->db == NULL && case_path(hc->rd->o) != NULL) {
+		json_object_set_new(o, "event", json_string("imported"));
+		json_object_set_new(o, "signature", json_string("unsigned"));
+	}
 	if (h->note != NULL && (note = open_note(hc->rd, hc->row->ref, h))) {
 		json_object_set(o, "to", json_object_get(note, "to"));
 		json_object_set(o, "note", json_object_get(note, "note"));
@@ -77,12 +83,15 @@ static void
 event_sealed(struct reader *rd, const struct event *ev, json_t *o)
 {
 	struct env_buf b = { NULL, 0 };
+	enum env_err e;
 	json_t *j;
 	size_t n;
 
 	if (ev->sealedlen == 0)
 		return;
-	if (event_open(ev, &rd->key, &b, &n) != ENV_OK) {
+	if ((e = event_open(ev, &rd->key, &b, &n)) == ENV_E_NOKEY)
+		e = grant_open_event(rd, ev, &b, &n);
+	if (e != ENV_OK) {
 		warnx_("%s: an event's sealed part cannot be opened", ev->ref);
 		rd->bad++;
 		env_buf_free(&b);
@@ -93,8 +102,22 @@ event_sealed(struct reader *rd, const struct event *ev, json_t *o)
 	if (json_is_object(j)) {
 		json_object_set(o, "to", json_object_get(j, "to"));
 		json_object_set(o, "note", json_object_get(j, "note"));
+		json_object_set(o, "assignee", json_object_get(j, "assignee"));
 	}
 	json_decref(j);
+}
+
+/* An assignment names a key id; the name comes from the local team
+ * file, never from the event. */
+static void
+assignee_name(const struct team *t, json_t *o)
+{
+	const char *hex = json_string_value(json_object_get(o, "assignee"));
+	const struct identity *m = hex ? team_lookup(t, hex) : NULL;
+
+	if (hex != NULL)
+		json_object_set_new(o, "assignee_name", m ? json_string(m->name)
+		    : json_null());
 }
 
 /* One event as a history entry: who (from the local team file), and
@@ -120,8 +143,10 @@ event_entry(struct reader *rd, const struct team *t, const struct event *ev)
 	    m ? "INVALID" : "unknown key"));
 	if (!ok)
 		rd->bad++;
-	else
+	else {
 		event_sealed(rd, ev, o);
+		assignee_name(t, o);
+	}
 	return o;
 }
 
@@ -316,6 +341,21 @@ print_field(const struct field *f, const char *v, size_t n)
 }
 
 static void
+print_assignee(json_t *h)
+{
+	json_t *a = json_object_get(h, "assignee");
+	const char *name = json_string_value(json_object_get(h,
+	    "assignee_name"));
+
+	if (a == NULL)
+		return;
+	fputs(" to ", stdout);
+	put_clear(name ? name : "a key not in the team file ");
+	if (name == NULL)
+		put_clear(json_string_value(a) ? json_string_value(a) : "?");
+}
+
+static void
 print_history(json_t *hist, const struct store_row *row)
 {
 	json_t *h;
@@ -340,7 +380,9 @@ print_history(json_t *hist, const struct store_row *row)
 		put_clear(day ? day : "?");
 		fputs("  ", stdout);
 		put_clear(st ? st : ev ? ev : "?");
-		if (ev != NULL) {
+		if (ev != NULL && strcmp(ev, "imported") == 0)
+			fputs(" (imported from the server, unsigned)", stdout);
+		else if (ev != NULL) {
 			/* Names come from the local team file; checked. */
 			fputs(" by ", stdout);
 			put_clear(who ? who : "an unknown key");
@@ -354,6 +396,7 @@ print_history(json_t *hist, const struct store_row *row)
 			fputs(" to ", stdout);
 			safe_write(stdout, to, strlen(to), 0);
 		}
+		print_assignee(h);
 		if (note != NULL) {
 			fputs(": ", stdout);
 			safe_write(stdout, note, strlen(note), 0);

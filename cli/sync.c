@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "cli.h"
@@ -54,11 +55,36 @@ relay_path(char *buf, size_t len)
 	return buf;
 }
 
+/* The key id of the analyst's key file, read without unlocking it, so
+ * that a local relay records what this analyst pulled (--analyst, as
+ * the forced command says it over SSH); "" without a key file or for a
+ * key that is not in the team file (a reader who is no member). */
+static void
+local_analyst(const struct opts *o, const struct team *t,
+    char hex[2 * KEY_ID_BYTES + 1])
+{
+	const char *path = o->key ? o->key : getenv("TIPLINE_KEY");
+	struct secfile sf;
+	size_t n, line;
+	char *text;
+
+	hex[0] = '\0';
+	if (path == NULL || keyfile_slurp(path, MAX_KEYFILE, &text, &n) !=
+	    KF_OK)
+		return;
+	if (keyfile_parse_secret(text, n, &sf, &line) == KF_OK &&
+	    team_find(t, sf.id) != NULL)
+		sodium_bin2hex(hex, 2 * KEY_ID_BYTES + 1, sf.id, KEY_ID_BYTES);
+	sodium_memzero(&sf, sizeof(sf));
+	free(text);
+}
+
 /* The command that reaches the remote's relay. */
 static void
-remote_argv(const char *remote, const struct opts *o, char **argv,
-    char *relay, size_t rlen, char *host, char *port)
+remote_argv(const char *remote, const struct opts *o, const struct team *t,
+    char **argv, char *relay, size_t rlen, char *host, char *port)
 {
+	static char who[2 * KEY_ID_BYTES + 1];
 	const char *cfg = o->ssh_config ? o->ssh_config :
 	    getenv("TIPLINE_SSH_CONFIG");
 	const char *h;
@@ -69,6 +95,11 @@ remote_argv(const char *remote, const struct opts *o, char **argv,
 		argv[n++] = (char *)relay_path(relay, rlen);
 		argv[n++] = (char *)"--config";
 		argv[n++] = (char *)remote + 6;
+		local_analyst(o, t, who);
+		if (who[0] != '\0') {
+			argv[n++] = (char *)"--analyst";
+			argv[n++] = who;
+		}
 		argv[n] = NULL;
 		return;
 	}
@@ -106,12 +137,13 @@ remote_argv(const char *remote, const struct opts *o, char **argv,
 }
 
 static void
-conn_open(struct conn *c, const char *remote, const struct opts *o)
+conn_open(struct conn *c, const char *remote, const struct opts *o,
+    const struct team *t)
 {
 	char *argv[16], relay[4096], host[256], port[16] = "";
 	int in[2], out[2];
 
-	remote_argv(remote, o, argv, relay, sizeof(relay), host, port);
+	remote_argv(remote, o, t, argv, relay, sizeof(relay), host, port);
 	if (pipe(in) != 0 || pipe(out) != 0)
 		die("pipe: %s", strerror(errno));
 	if ((c->pid = fork()) < 0)
@@ -204,25 +236,50 @@ cursors_put(sqlite3 *db, const char *remote,
 	sqlite3_finalize(s);
 }
 
+/* s: the pull's one prepared INSERT (a parse per report cost more than
+ * the insert). */
 static int
-add_report(sqlite3 *db, const struct frame *f)
+add_report(sqlite3 *db, sqlite3_stmt *s, const struct frame *f)
 {
-	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO reports (ref, day, "
-	    "status, envelope) VALUES (?, ?, ?, ?)", -1, &s, NULL) != SQLITE_OK)
-		die("case file: %s", sqlite3_errmsg(db));
 	sqlite3_bind_text(s, 1, f->ref, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, f->day, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, event_status_name(f->status), -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_blob(s, 4, f->data, (int)f->datalen, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		die("case file: %s", sqlite3_errmsg(db));
-	return sqlite3_changes(db);
+	rc = sqlite3_changes(db);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/* A history row from before events, under its report (pulled just
+ * before it). It keeps the server's row id: its note's associated data
+ * names it (docs/FORMATS.md section 7). */
+static void
+add_history(sqlite3 *db, const struct frame *f)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO status_history (id, "
+	    "report_id, day, status, note) SELECT ?1, id, ?2, ?3, ?4 FROM "
+	    "reports WHERE ref = ?5", -1, &s, NULL) != SQLITE_OK)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)f->a);
+	sqlite3_bind_text(s, 2, f->day, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, event_status_name(f->status), -1,
+	    SQLITE_STATIC);
+	if (f->datalen > 0)
+		sqlite3_bind_blob(s, 4, f->data, (int)f->datalen,
+		    SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, f->ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
 }
 
 static void
@@ -268,16 +325,32 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
 {
 	struct frame f;
 	uint64_t cur[FRAME_CURSORS];
+	sqlite3_stmt *ins;
 	int rows = 0;
 
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO reports (ref, day, "
+	    "status, envelope) VALUES (?, ?, ?, ?)", -1, &ins, NULL) !=
+	    SQLITE_OK)
+		die("case file: %s", sqlite3_errmsg(db));
 	cursors_get(db, remote, cur);
 	if (frame_cursors(c->to, FR_PULL, cur) != FRAME_OK)
 		die("the relay closed the connection");
 	db_do(db, "BEGIN IMMEDIATE");
 	for (;;) {
 		conn_read(c, &f);
-		if (f.type == FR_REPORT) {
-			n->reports += add_report(db, &f);
+		/* A batch ends before a report or an event, never between a
+		 * report and its history rows. */
+		if ((f.type == FR_REPORT || f.type == FR_EVENT) &&
+		    rows >= BATCH) {
+			cursors_put(db, remote, cur);
+			db_do(db, "COMMIT");
+			db_do(db, "BEGIN IMMEDIATE");
+			rows = 0;
+		}
+		if (f.type == FR_HISTORY)
+			add_history(db, &f);
+		else if (f.type == FR_REPORT) {
+			n->reports += add_report(db, ins, &f);
 			cur[CUR_REPORT] = f.a;
 		} else if (f.type == FR_EVENT) {
 			pull_event(db, t, remote, &f, n);
@@ -286,11 +359,7 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
 			break;
 		else
 			die("the relay sent an unexpected frame");
-		if (++rows % BATCH == 0) {
-			cursors_put(db, remote, cur);
-			db_do(db, "COMMIT");
-			db_do(db, "BEGIN IMMEDIATE");
-		}
+		rows++;
 	}
 	/* END's cursors: a relay may skip rows it will never send. */
 	for (int i = 0; i < FRAME_CURSORS; i++)
@@ -298,6 +367,7 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
 			cur[i] = f.cur[i];
 	cursors_put(db, remote, cur);
 	db_do(db, "COMMIT");
+	sqlite3_finalize(ins);
 }
 
 /* Every event the remote is not known to hold, in the order written. */
@@ -376,7 +446,7 @@ cmd_sync(struct opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
 	memset(&n, 0, sizeof(n));
-	conn_open(&c, o->remote, o);
+	conn_open(&c, o->remote, o, &t);
 	if (frame_hello(c.to) != FRAME_OK)
 		die("cannot reach the relay at %s", o->remote);
 	conn_read(&c, &f);

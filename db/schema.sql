@@ -1,4 +1,4 @@
--- tipline database: the complete current schema, PRAGMA user_version 6.
+-- tipline database: the complete current schema, PRAGMA user_version 8.
 -- For reading. The program builds a database by applying
 -- db/migrations/*.sql in order; tests/unit/t_store.c checks that the
 -- result is exactly this schema. Plaintext columns are only what triage
@@ -110,3 +110,14 @@ CREATE TRIGGER report_ids_last AFTER INSERT ON reports
 BEGIN
 	UPDATE report_ids SET last = NEW.id WHERE NEW.id > last;
 END;
+
+-- Per analyst (the key id that tipline-relay --analyst names, from the
+-- forced command of that analyst's SSH key), the report cursor their
+-- last PULL presented: the largest report id their case file has
+-- committed from this server. A report with an id at or below every
+-- team member's cursor has reached every workstation, and retention may
+-- empty its envelope (tipline-relay(8)).
+CREATE TABLE deliveries (
+	analyst	      BLOB PRIMARY KEY CHECK (length(analyst) = 8),
+	report_cursor INTEGER NOT NULL CHECK (report_cursor >= 0)
+) WITHOUT ROWID;

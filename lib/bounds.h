@@ -36,6 +36,10 @@
  * MAX_RECORD bytes of plaintext: padded to at most 2 * MAX_RECORD. */
 #define MAX_EVENT_SEALED	(6 + 88 * MAX_RECIPIENTS + 24 + \
 				 2 * MAX_RECORD + 16)
+/* Content keys in one grant event (docs/FORMATS.md section 9): each
+ * takes at most 116 bytes of its JSON, so that a full grant stays
+ * under MAX_RECORD; a larger grant is split into several events. */
+#define GRANT_KEYS_MAX		4000
 
 /* Key files and config files. */
 #define MAX_LINE		1024	/* one line of a key or config file */

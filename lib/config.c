@@ -129,7 +129,8 @@ parse_line(char *line, void *ctx, char *err, size_t errlen)
 			return set_value(&keys[i], v, err, errlen);
 	snprintf(err, errlen, "unknown key (known: database, recipients, "
 	    "secret, templates, profile, workers, token_min_age, "
-	    "token_max_age, busy_timeout_ms, max_db_size, envelope_version)");
+	    "token_max_age, busy_timeout_ms, max_db_size, envelope_version, "
+	    "retention_days)");
 	return -1;
 }
 
@@ -154,6 +155,8 @@ config_parse(const char *text, size_t n, struct config *c, char *err,
 		  1024 * 1024 },
 		{ "envelope_version", NULL, NULL, &c->envelope_version, NULL,
 		  1, 2 },
+		{ "retention_days", NULL, NULL, &c->retention_days, NULL, 0,
+		  36500 },
 		{ NULL, NULL, NULL, NULL, NULL, 0, 0 }
 	};
 	size_t lineno;

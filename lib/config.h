@@ -23,6 +23,7 @@ struct config {
 	int	busy_timeout_ms;
 	long long max_db_size;		/* bytes */
 	int	envelope_version;	/* 2; 1 for old readers, and the bench */
+	int	retention_days;		/* 0: reports stay until purged */
 };
 
 void	config_defaults(struct config *);

@@ -390,47 +390,116 @@ nonce_offset(int version, size_t nrec)
 	return 0;
 }
 
+/* An envelope's header, checked: its version, recipient count, nonce
+ * and padded size. */
+struct env_parts {
+	int			 version;
+	size_t			 nrec, blk;
+	const unsigned char	*nonce;
+};
+
+static enum env_err
+env_split(const unsigned char *env, size_t n, const char *ref,
+    struct env_parts *p)
+{
+	unsigned char ad[64];
+	size_t off;
+
+	if (n < ENV_HEADER || memcmp(env, ENV_MAGIC, 4) != 0 ||
+	    n > MAX_ENVELOPE)
+		return ENV_E_FORMAT;
+	p->version = env[4];
+	p->nrec = env[5];
+	if ((off = nonce_offset(env[4], p->nrec)) == 0 ||
+	    n < off + ENV_NONCE + TAG_BYTES + PAD_MIN_BUCKET ||
+	    make_ad(ad, sizeof(ad), env[4], ref) == 0)
+		return ENV_E_FORMAT;
+	p->nonce = env + off;
+	p->blk = n - (off + ENV_NONCE) - TAG_BYTES;
+	if ((p->blk & (p->blk - 1)) != 0)	/* buckets are powers of two */
+		return ENV_E_FORMAT;
+	return ENV_OK;
+}
+
+enum env_err
+envelope_key(const unsigned char *env, size_t n, const char *ref,
+    const unsigned char pk[PK_BYTES], const unsigned char sk[SK_BYTES],
+    unsigned char ck[CK_BYTES])
+{
+	struct env_parts p;
+	enum env_err e;
+
+	if ((e = env_split(env, n, ref, &p)) != ENV_OK)
+		return e;
+	return p.version == ENV_VERSION ? open_key(env, p.nrec, pk, sk, ck) :
+	    open_key2(env, p.nrec, ref, p.nonce, pk, sk, ck);
+}
+
+size_t
+envelope_recipients(const unsigned char *env, size_t n,
+    unsigned char ids[MAX_RECIPIENTS][KEY_ID_BYTES])
+{
+	const unsigned char *p;
+	struct env_parts ep;
+	size_t i, size;
+
+	if (env_split(env, n, "", &ep) != ENV_OK)
+		return 0;
+	p = env + ENV_HEADER + (ep.version == ENV_VERSION ? 0 : PK_BYTES);
+	size = ep.version == ENV_VERSION ? STANZA_BYTES : STANZA2_BYTES;
+	for (i = 0; i < ep.nrec; i++, p += size)
+		memcpy(ids[i], p, KEY_ID_BYTES);
+	return ep.nrec;
+}
+
+int
+envelope_sealed_to(const unsigned char *env, size_t n,
+    const unsigned char id[KEY_ID_BYTES])
+{
+	unsigned char ids[MAX_RECIPIENTS][KEY_ID_BYTES];
+	size_t i, k = envelope_recipients(env, n, ids);
+
+	for (i = 0; i < k; i++)
+		if (memcmp(ids[i], id, KEY_ID_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+enum env_err
+envelope_open_key(const unsigned char *env, size_t n, const char *ref,
+    const unsigned char ck[CK_BYTES], struct env_buf *b, size_t *ptlen)
+{
+	unsigned char ad[64];
+	struct env_parts p;
+	size_t adlen, unp;
+	enum env_err e;
+
+	if ((e = env_split(env, n, ref, &p)) != ENV_OK)
+		return e;
+	adlen = make_ad(ad, sizeof(ad), p.version, ref);
+	if (buf_reserve(b, p.blk + 1) != 0)
+		return ENV_E_NOMEM;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(b->p, NULL, NULL,
+	    p.nonce + ENV_NONCE, p.blk + TAG_BYTES, ad, adlen, p.nonce, ck)
+	    != 0 || sodium_unpad(&unp, b->p, p.blk, p.blk) != 0) {
+		sodium_memzero(b->p, b->cap);
+		return ENV_E_AUTH;
+	}
+	b->p[unp] = '\0';
+	*ptlen = unp;
+	return ENV_OK;
+}
+
 enum env_err
 envelope_open_buf(const unsigned char *env, size_t n, const char *ref,
     const unsigned char pk[PK_BYTES], const unsigned char sk[SK_BYTES],
     struct env_buf *b, size_t *ptlen)
 {
-	unsigned char ck[CK_BYTES], ad[64];
-	const unsigned char *nonce;
-	size_t nrec, adlen, clen, blk, unp, off;
+	unsigned char ck[CK_BYTES];
 	enum env_err e;
 
-	if (n < ENV_HEADER || memcmp(env, ENV_MAGIC, 4) != 0 ||
-	    n > MAX_ENVELOPE)
-		return ENV_E_FORMAT;
-	nrec = env[5];
-	if ((off = nonce_offset(env[4], nrec)) == 0 ||
-	    n < off + ENV_NONCE + TAG_BYTES + PAD_MIN_BUCKET ||
-	    (adlen = make_ad(ad, sizeof(ad), env[4], ref)) == 0)
-		return ENV_E_FORMAT;
-	nonce = env + off;
-	clen = n - (off + ENV_NONCE);
-	blk = clen - TAG_BYTES;
-	if ((blk & (blk - 1)) != 0)	/* buckets are powers of two */
-		return ENV_E_FORMAT;
-	e = env[4] == ENV_VERSION ? open_key(env, nrec, pk, sk, ck) :
-	    open_key2(env, nrec, ref, nonce, pk, sk, ck);
-	if (e != ENV_OK)
-		goto out;
-	e = ENV_E_NOMEM;
-	if (buf_reserve(b, blk + 1) != 0)
-		goto out;
-	e = ENV_E_AUTH;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(b->p, NULL, NULL,
-	    nonce + ENV_NONCE, clen, ad, adlen, nonce, ck) != 0 ||
-	    sodium_unpad(&unp, b->p, blk, blk) != 0) {
-		sodium_memzero(b->p, b->cap);
-		goto out;
-	}
-	b->p[unp] = '\0';
-	*ptlen = unp;
-	e = ENV_OK;
-out:
+	if ((e = envelope_key(env, n, ref, pk, sk, ck)) == ENV_OK)
+		e = envelope_open_key(env, n, ref, ck, b, ptlen);
 	sodium_memzero(ck, sizeof(ck));
 	return e;
 }

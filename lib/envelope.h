@@ -81,6 +81,23 @@ enum env_err	envelope_open_buf(const unsigned char *env, size_t n,
 		    const char *ref, const unsigned char pk[PK_BYTES],
 		    const unsigned char sk[SK_BYTES], struct env_buf *,
 		    size_t *ptlen);
+/* The two halves of opening, for a grant (docs/FORMATS.md section 9):
+ * the content key this key opens, and the envelope opened with a
+ * content key however it was obtained. */
+enum env_err	envelope_key(const unsigned char *env, size_t n,
+		    const char *ref, const unsigned char pk[PK_BYTES],
+		    const unsigned char sk[SK_BYTES],
+		    unsigned char ck[CK_BYTES]);
+enum env_err	envelope_open_key(const unsigned char *env, size_t n,
+		    const char *ref, const unsigned char ck[CK_BYTES],
+		    struct env_buf *, size_t *ptlen);
+/* The key ids of an envelope's stanzas (v1 or v2), in order; 0 when
+ * it is not an envelope. */
+size_t		envelope_recipients(const unsigned char *env, size_t n,
+		    unsigned char ids[MAX_RECIPIENTS][KEY_ID_BYTES]);
+/* 1 if the envelope has a stanza for this key id. */
+int		envelope_sealed_to(const unsigned char *env, size_t n,
+		    const unsigned char id[KEY_ID_BYTES]);
 void		env_buf_free(struct env_buf *);
 const char	*envelope_strerror(enum env_err);
 

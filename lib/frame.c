@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -67,6 +68,7 @@ parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
 			f->cur[i] = be_get(b + 8 * i, 8);
 		return FRAME_OK;
 	case FR_REPORT:
+	case FR_HISTORY:	/* the same layout; the note may be empty */
 		return parse_report(b, n, f);
 	case FR_EVENT:
 	case FR_PUSH:
@@ -131,18 +133,28 @@ read_full(int fd, unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Writes every iov, in one system call when the pipe takes it: one
+ * write per frame, not three (a frame is one SSH packet, not three). */
 static int
-write_full(int fd, const unsigned char *p, size_t n)
+writev_full(int fd, struct iovec *iov, int n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0 && errno == EINTR)
+		if ((w = writev(fd, iov, n)) < 0 && errno == EINTR)
 			continue;
+		/* Something is always left to write here: 0 is an error. */
 		if (w <= 0)
 			return -1;
-		p += w;
-		n -= (size_t)w;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
@@ -176,6 +188,7 @@ frame_write(int fd, int type, const unsigned char *head, size_t headlen,
     const unsigned char *data, size_t datalen)
 {
 	unsigned char hdr[FRAME_LEN + 1];
+	struct iovec iov[3];
 	size_t len = 1 + headlen + datalen;
 
 	if (len > MAX_FRAME)
@@ -185,11 +198,13 @@ frame_write(int fd, int type, const unsigned char *head, size_t headlen,
 	hdr[2] = (unsigned char)(len >> 8);
 	hdr[3] = (unsigned char)len;
 	hdr[4] = (unsigned char)type;
-	if (write_full(fd, hdr, sizeof(hdr)) != 0 ||
-	    write_full(fd, head, headlen) != 0 ||
-	    write_full(fd, data, datalen) != 0)
-		return FRAME_E_IO;
-	return FRAME_OK;
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)head;	/* writev does not write to it */
+	iov[1].iov_len = head ? headlen : 0;
+	iov[2].iov_base = (void *)data;
+	iov[2].iov_len = data ? datalen : 0;
+	return writev_full(fd, iov, 3) == 0 ? FRAME_OK : FRAME_E_IO;
 }
 
 enum frame_err
@@ -214,9 +229,9 @@ frame_cursors(int fd, int type, const uint64_t cur[FRAME_CURSORS])
 	return frame_write(fd, type, h, sizeof(h), NULL, 0);
 }
 
-enum frame_err
-frame_report(int fd, uint64_t id, const char *ref, const char *day,
-    int status, const unsigned char *env, size_t envlen)
+static enum frame_err
+write_report(int fd, int type, uint64_t id, const char *ref,
+    const char *day, int status, const unsigned char *env, size_t envlen)
 {
 	unsigned char h[REPORT_HEAD];
 
@@ -226,7 +241,22 @@ frame_report(int fd, uint64_t id, const char *ref, const char *day,
 	memcpy(h + 8, ref, EVENT_REF);
 	memcpy(h + 20, day, 10);
 	h[30] = (unsigned char)status;
-	return frame_write(fd, FR_REPORT, h, sizeof(h), env, envlen);
+	return frame_write(fd, type, h, sizeof(h), env, envlen);
+}
+
+enum frame_err
+frame_report(int fd, uint64_t id, const char *ref, const char *day,
+    int status, const unsigned char *env, size_t envlen)
+{
+	return write_report(fd, FR_REPORT, id, ref, day, status, env, envlen);
+}
+
+enum frame_err
+frame_history(int fd, uint64_t id, const char *ref, const char *day,
+    int status, const unsigned char *note, size_t notelen)
+{
+	return write_report(fd, FR_HISTORY, id, ref, day, status, note,
+	    notelen);
 }
 
 enum frame_err

@@ -41,7 +41,9 @@ enum frame_type {
 	FR_ACK = 7,	/* relay: the result of one push */
 	FR_ERROR = 8,	/* relay: a message, then it closes */
 	/* Reserved, refused until built: 9 a reporter's message (issue 13),
-	 * 10 imported history (issue 12), 11 and 12 attachments (issue 14). */
+	 * 11 and 12 attachments (issue 14). */
+	FR_HISTORY = 10,	/* relay: a row of status_history from before
+				 * events: id, ref, day, status, sealed note */
 };
 
 enum ack_code {
@@ -91,6 +93,10 @@ enum frame_err	frame_cursors(int fd, int type,
 enum frame_err	frame_report(int fd, uint64_t id, const char *ref,
 		    const char *day, int status, const unsigned char *env,
 		    size_t envlen);
+/* A report's history row, right after its REPORT frame. */
+enum frame_err	frame_history(int fd, uint64_t id, const char *ref,
+		    const char *day, int status, const unsigned char *note,
+		    size_t notelen);
 enum frame_err	frame_event(int fd, uint64_t id, const unsigned char *ev,
 		    size_t evlen);
 enum frame_err	frame_ack(int fd, int code, const char *msg);

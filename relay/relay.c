@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "expire.h"
 #include "frame.h"
 #include "keyfile.h"
 #include "store.h"
@@ -37,6 +38,11 @@ struct relay {
 	struct team	 team;
 	unsigned char	*buf;		/* the frame being read */
 	size_t		 cap;
+	/* --analyst: whose SSH key this session came with, so that what
+	 * they pulled is recorded for the retention. */
+	int		 has_analyst;
+	unsigned char	 analyst[KEY_ID_BYTES];
+	int		 retention_days;
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -82,12 +88,33 @@ load_config(const char *path, struct config *c)
 		fatal("%s:%zu: %s", path, line, err);
 }
 
+/* The status_history rows of one report (from before events: the
+ * migration of a single database, docs/FORMATS.md section 10), each as
+ * a HISTORY frame right after its REPORT frame. */
+static int
+send_history(sqlite3_stmt *h, sqlite3_int64 report_id, const char *ref)
+{
+	int rc;
+
+	sqlite3_reset(h);
+	sqlite3_bind_int64(h, 1, report_id);
+	while ((rc = sqlite3_step(h)) == SQLITE_ROW)
+		if (frame_history(STDOUT_FILENO,
+		    (uint64_t)sqlite3_column_int64(h, 0), ref,
+		    (const char *)sqlite3_column_text(h, 1),
+		    event_status_code((const char *)sqlite3_column_text(h, 2)),
+		    sqlite3_column_blob(h, 3),
+		    (size_t)sqlite3_column_bytes(h, 3)) != FRAME_OK)
+			return -1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Everything after the cursors, in one read transaction so that the
  * cursors in END match what was sent. */
 static int
 pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = NULL, *h = NULL;
 	uint64_t out[FRAME_CURSORS];
 	int ok = 0;
 
@@ -95,8 +122,14 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 	memcpy(out, cur, sizeof(out));
 	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
+	if (sqlite3_prepare_v2(r->db, "SELECT id, day, status, note FROM "
+	    "status_history WHERE report_id = ? ORDER BY id", -1, &h, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	/* An emptied envelope (retention, expire.c) is not handed out. */
 	if (sqlite3_prepare_v2(r->db, "SELECT id, ref, day, status, envelope "
-	    "FROM reports WHERE id > ? ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+	    "FROM reports WHERE id > ? AND length(envelope) > 0 ORDER BY id",
+	    -1, &s, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)cur[CUR_REPORT]);
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -106,7 +139,9 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 		    (const char *)sqlite3_column_text(s, 2),
 		    event_status_code((const char *)sqlite3_column_text(s, 3)),
 		    sqlite3_column_blob(s, 4),
-		    (size_t)sqlite3_column_bytes(s, 4)) != FRAME_OK)
+		    (size_t)sqlite3_column_bytes(s, 4)) != FRAME_OK ||
+		    send_history(h, sqlite3_column_int64(s, 0),
+		    (const char *)sqlite3_column_text(s, 1)) != 0)
 			goto out;
 	}
 	sqlite3_finalize(s);
@@ -122,6 +157,7 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 	}
 	ok = frame_cursors(STDOUT_FILENO, FR_END, out) == FRAME_OK;
 out:
+	sqlite3_finalize(h);
 	sqlite3_finalize(s);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	return ok ? 0 : -1;
@@ -254,6 +290,23 @@ push(struct relay *r, const unsigned char *p, size_t n)
 		exit(1);
 }
 
+/* The retention, after a pull and for --expire (which says how many;
+ * a count, never a ref). */
+static int
+expire(struct relay *r, int say)
+{
+	long n;
+
+	if (r->retention_days == 0)
+		return 0;
+	if (expire_run(r->db, &r->team, r->retention_days, &n) != 0)
+		return -1;
+	if (say)
+		fprintf(stderr, "tipline-relay: retention: %ld report%s "
+		    "emptied\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 /* Answers a bad frame with an ERROR frame and a line on stderr, both
  * without the frame's content; the caller then exits. */
 static int
@@ -288,8 +341,19 @@ serve(struct relay *r)
 		if (e != FRAME_OK)
 			return refuse(e, "bad frame");
 		if (f.type == FR_PULL) {
+			/* The cursor presented is what the client has
+			 * committed: every report up to it has arrived. */
+			if (r->has_analyst && expire_record(r->db, r->analyst,
+			    f.cur[CUR_REPORT]) != 0)
+				return refuse(FRAME_E_IO, "database error");
 			if (pull(r, f.cur) != 0)
 				return refuse(FRAME_E_IO, "pull failed");
+			/* The retention waits for a later pull or the
+			 * timer when the database is busy: the sync goes
+			 * on. */
+			if (expire(r, 0) != 0)
+				fprintf(stderr, "tipline-relay: retention "
+				    "skipped: database busy or failing\n");
 		} else if (f.type == FR_PUSH)
 			push(r, f.data, f.datalen);
 		else
@@ -297,11 +361,29 @@ serve(struct relay *r)
 	}
 }
 
+/* --analyst KEYID: a member of the team file. A key whose line was
+ * removed from the team file gets no session, even if its SSH key was
+ * left in authorized_keys. */
+static void
+set_analyst(struct relay *r, const char *hex)
+{
+	size_t n;
+
+	if (strlen(hex) != 2 * KEY_ID_BYTES || sodium_hex2bin(r->analyst,
+	    KEY_ID_BYTES, hex, strlen(hex), NULL, &n, NULL) != 0 ||
+	    n != KEY_ID_BYTES)
+		fatal("--analyst takes a key id (16 hex digits)");
+	if (team_find(&r->team, r->analyst) == NULL)
+		fatal("--analyst %s is not in the team file", hex);
+	r->has_analyst = 1;
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tipline-relay [--config FILE]\n"
-	    "       tipline-relay --db FILE --team FILE\n");
+	fprintf(stderr, "usage: tipline-relay [--config FILE] [--analyst KEYID] "
+	    "[--expire]\n"
+	    "       tipline-relay --db FILE --team FILE [--analyst KEYID]\n");
 	exit(2);
 }
 
@@ -309,17 +391,24 @@ int
 main(int argc, char **argv)
 {
 	struct rlimit rl = { 0, 0 };
-	const char *conf = NULL, *dbp = NULL, *teamp = NULL;
+	const char *conf = NULL, *dbp = NULL, *teamp = NULL, *who = NULL;
 	struct config c;
 	struct relay r;
 	char err[512];
-	int i, rv;
+	int i, rv, only_expire = 0;
 
 	setrlimit(RLIMIT_CORE, &rl);
+	memset(&r, 0, sizeof(r));
 	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--expire") == 0) {
+			only_expire = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			usage();
-		if (strcmp(argv[i], "--config") == 0)
+		if (strcmp(argv[i], "--analyst") == 0)
+			who = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0)
 			conf = argv[++i];
 		else if (strcmp(argv[i], "--db") == 0)
 			dbp = argv[++i];
@@ -328,21 +417,24 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if ((dbp == NULL) != (teamp == NULL) || (conf && dbp))
+	if ((dbp == NULL) != (teamp == NULL) || (conf && dbp) ||
+	    (only_expire && (dbp || who)))
 		usage();
 	if (sodium_init() < 0)
 		fatal("libsodium failed to start");
-	memset(&r, 0, sizeof(r));
 	if (dbp == NULL) {
 		load_config(conf ? conf : DEFAULT_CONFIG, &c);
 		dbp = c.database;
 		teamp = c.recipients;	/* the team file: whom intake seals to */
+		r.retention_days = c.retention_days;
 	}
 	load_team(teamp, &r.team);
+	if (who != NULL)
+		set_analyst(&r, who);
 	if ((r.st = store_open(dbp, 5000, 0, err, sizeof(err))) == NULL)
 		fatal("%s", err);
 	r.db = store_sqlite(r.st);
-	rv = serve(&r);
+	rv = only_expire ? expire(&r, 1) != 0 : serve(&r);
 	free(r.buf);
 	store_close(r.st);
 	return rv;

@@ -85,6 +85,19 @@ TEST(max_db_size_takes_a_size_with_a_unit)
 	CHECK(parse("max_db_size = 9999999999999T\n", &c, err) == 1);
 }
 
+TEST(retention_days_off_by_default_bounded)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	CHECK(c.retention_days == 0);
+	CHECK(parse("retention_days = 30\n", &c, err) == 0);
+	CHECK(c.retention_days == 30);
+	CHECK(parse("retention_days = -1\n", &c, err) == 1);
+	CHECK(parse("retention_days = 36501\n", &c, err) == 1);
+}
+
 TEST(overlong_lines_and_nul_bytes_are_refused)
 {
 	struct config c;
@@ -104,6 +117,7 @@ main(void)
 	RUN(every_key_is_read);
 	RUN(mistakes_name_their_line);
 	RUN(max_db_size_takes_a_size_with_a_unit);
+	RUN(retention_days_off_by_default_bounded);
 	RUN(overlong_lines_and_nul_bytes_are_refused);
 	return T_DONE();
 }

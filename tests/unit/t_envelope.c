@@ -257,6 +257,51 @@ TEST(v2_refuses_a_low_order_recipient_key)
 	seal_epoch_free(e);
 }
 
+/* A grant's halves: the content key one recipient opens, used alone,
+ * opens the envelope and nothing else (the AD binds it to its ref); the
+ * stanzas' key ids are read in both layouts. */
+TEST(content_key_opens_its_envelope_only_both_versions)
+{
+	unsigned char *env[2], ck[CK_BYTES], bad[CK_BYTES];
+	unsigned char ids[MAX_RECIPIENTS][KEY_ID_BYTES], id3[KEY_ID_BYTES];
+	struct seal_epoch *e = seal_epoch_new();
+	struct env_buf b = { NULL, 0 };
+	size_t n[2], len;
+	int v;
+
+	CHECK(envelope_seal(&rc, "TL-AAAA-BBBB", (const unsigned char *)msg,
+	    strlen(msg), &env[0], &n[0]) == 0);
+	CHECK(envelope_seal_epoch(e, &rc, "TL-AAAA-BBBB",
+	    (const unsigned char *)msg, strlen(msg), &env[1], &n[1]) == 0);
+	key_id(pk3, id3);
+	for (v = 0; v < 2; v++) {
+		CHECK(envelope_key(env[v], n[v], "TL-AAAA-BBBB", pk2, sk2, ck) ==
+		    ENV_OK);
+		CHECK(envelope_open_key(env[v], n[v], "TL-AAAA-BBBB", ck, &b,
+		    &len) == ENV_OK);
+		CHECK(len == strlen(msg) && memcmp(b.p, msg, len) == 0);
+		/* Another row's ref, another key: nothing opens. */
+		CHECK(envelope_open_key(env[v], n[v], "TL-AAAA-BBBC", ck, &b,
+		    &len) == ENV_E_AUTH);
+		memcpy(bad, ck, CK_BYTES);
+		bad[0] ^= 1;
+		CHECK(envelope_open_key(env[v], n[v], "TL-AAAA-BBBB", bad, &b,
+		    &len) == ENV_E_AUTH);
+		CHECK(envelope_key(env[v], n[v], "TL-AAAA-BBBB", pk3, sk3, ck) ==
+		    ENV_E_NOKEY);
+		CHECK(envelope_recipients(env[v], n[v], ids) == 2);
+		CHECK(memcmp(ids[0], rc.k[0].id, KEY_ID_BYTES) == 0 &&
+		    memcmp(ids[1], rc.k[1].id, KEY_ID_BYTES) == 0);
+		CHECK(envelope_sealed_to(env[v], n[v], rc.k[1].id) == 1);
+		CHECK(envelope_sealed_to(env[v], n[v], id3) == 0);
+		CHECK(envelope_recipients(env[v], 5, ids) == 0);
+		free(env[v]);
+	}
+	sodium_memzero(ck, sizeof(ck));
+	env_buf_free(&b);
+	seal_epoch_free(e);
+}
+
 int
 main(void)
 {
@@ -277,5 +322,6 @@ main(void)
 	RUN(v2_every_changed_byte_a_moved_row_and_a_wrong_key_fail);
 	RUN(v2_epoch_rotates_after_its_uses_and_for_other_recipients);
 	RUN(v2_refuses_a_low_order_recipient_key);
+	RUN(content_key_opens_its_envelope_only_both_versions);
 	return T_DONE();
 }
