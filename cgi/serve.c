@@ -369,7 +369,7 @@ seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
 		    &envlen)) != 0)
 			return STORE_ERR;
 		res = c->writer != NULL ? writer_insert(c->writer, nonce,
-		    ref, day, expires, env, envlen, dup) :
+		    ref, day, expires, env, envlen, NULL, dup) :
 		    store_insert(c->store, nonce, ref, day, expires, env,
 		    envlen, dup);
 		free(env);

@@ -1,4 +1,4 @@
--- tipline database: the complete current schema, PRAGMA user_version 6.
+-- tipline database: the complete current schema, PRAGMA user_version 8.
 -- For reading. The program builds a database by applying
 -- db/migrations/*.sql in order; tests/unit/t_store.c checks that the
 -- result is exactly this schema. Plaintext columns are only what triage
@@ -110,3 +110,13 @@ CREATE TRIGGER report_ids_last AFTER INSERT ON reports
 BEGIN
 	UPDATE report_ids SET last = NEW.id WHERE NEW.id > last;
 END;
+-- What the database keeps of a report's receipt (docs/FORMATS.md,
+-- "Receipt"): the lookup id and the X25519 public key, both derived
+-- from the receipt, which is never stored. The follow-up page finds a
+-- report by its lookup id; replies are sealed to the public key.
+-- Deleted with its report.
+CREATE TABLE receipts (
+	report_id  INTEGER PRIMARY KEY REFERENCES reports (id) ON DELETE CASCADE,
+	lookup	   BLOB NOT NULL UNIQUE CHECK (length(lookup) = 32),
+	public_key BLOB NOT NULL CHECK (length(public_key) = 32)
+);

@@ -62,6 +62,10 @@
  * whole. Browsers send well under 100 bytes. */
 #define MAX_ACCEPT_LANGUAGE	512
 
+/* Bytes of a typed receipt we look at (lib/receipt.c): 26 characters
+ * with their dashes, and room for spaces a reporter may add. */
+#define MAX_RECEIPT_INPUT	64
+
 /* Worker pool. */
 #define MAX_WORKERS		64
 
