@@ -432,8 +432,9 @@ guess_init(struct ctx *c)
 {
 	void *m;
 
-	/* cppcheck-suppress invalidFunctionArg */
+	/* An anonymous mapping takes fd -1, as in pool_init. */
 	m = mmap(NULL, sizeof(*c->guess), PROT_READ | PROT_WRITE,
+	    /* cppcheck-suppress invalidFunctionArg */
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED) {
 		fprintf(stderr, "tipline-fcgi: error: mmap: %s\n",

@@ -787,7 +787,7 @@ followup_add_form(struct ctx *c, struct view *vw, struct buf *out,
     char *body, size_t len)
 {
 	const char *cap, *text;
-	size_t capn, n;
+	size_t capn = 0, n = 0;
 	struct form f;
 	long long id;
 	int rv;
@@ -797,21 +797,19 @@ followup_add_form(struct ctx *c, struct view *vw, struct buf *out,
 	followup_lang(c, vw, &f);
 	cap = pair_get(&f, "cap", &capn);
 	text = pair_get(&f, "message", &n);
-	if (cap == NULL || (id = followup_cap_check(c->secret, cap, capn,
-	    c->now())) == 0)
-		rv = followup_page(c, vw, out, 400, MSG_CAP_EXPIRED);
-	else if (!message_ok(text, n))
+	id = cap != NULL ? followup_cap_check(c->secret, cap, capn, c->now()) :
+	    0;
+	if (id != 0 && !message_ok(text, n))
 		rv = error_page(c, vw, out, 400, MSG_NOT_RECEIVED_H,
 		    text != NULL && n > 0 ? MSG_TOO_LARGE : MSG_MESSAGE_EMPTY,
 		    NULL);
-	else if ((rv = store_message(c, id, text, n,
-	    lang_code(vw->lang))) == 0)
-		rv = error_page(c, vw, out, 200, MSG_ADDED_H, MSG_ADDED, NULL);
-	else if (rv == 1)
+	else if (id != 0 && (rv = store_message(c, id, text, n,
+	    lang_code(vw->lang))) <= 0)
+		rv = rv == 0 ? error_page(c, vw, out, 200, MSG_ADDED_H,
+		    MSG_ADDED, NULL) : error_page(c, vw, out, 503,
+		    MSG_NOT_RECEIVED_H, MSG_TRY_LATER, "Retry-After: 60\r\n");
+	else	/* no valid capability, or its report went meanwhile */
 		rv = followup_page(c, vw, out, 400, MSG_CAP_EXPIRED);
-	else
-		rv = error_page(c, vw, out, 503, MSG_NOT_RECEIVED_H,
-		    MSG_TRY_LATER, "Retry-After: 60\r\n");
 	form_free(&f);
 	return rv;
 }

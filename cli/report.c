@@ -222,6 +222,7 @@ json_report(struct reader *rd, const struct store_row *row,
 	json_object_set_new(o, "status", json_clear(row->status));
 	json_object_set(o, "record", rec->root);
 	json_object_set_new(o, "history", history_json(rd, row));
+	json_object_set_new(o, "messages", messages_json(rd, row));
 	json_print(f, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 }
@@ -326,6 +327,9 @@ print_report(struct reader *rd, const struct store_row *row,
 		if (rec->value[i] != NULL)
 			print_field(&fields[i], rec->value[i], rec->len[i]);
 	print_history(hist, row);
+	json_decref(hist);
+	hist = messages_json(rd, row);
+	print_messages(hist);
 	json_decref(hist);
 }
 

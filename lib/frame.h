@@ -40,8 +40,10 @@ enum frame_type {
 	FR_PUSH = 6,	/* client: event bytes */
 	FR_ACK = 7,	/* relay: the result of one push */
 	FR_ERROR = 8,	/* relay: a message, then it closes */
-	/* Reserved, refused until built: 9 a reporter's message (issue 13),
-	 * 10 imported history (issue 12), 11 and 12 attachments (issue 14). */
+	FR_MESSAGE = 9,	/* relay: a reporter's message: id, ref, day,
+			 * envelope (issue 13) */
+	/* Reserved, refused until built: 10 imported history (issue 12),
+	 * 11 and 12 attachments (issue 14). */
 };
 
 enum ack_code {
@@ -91,6 +93,8 @@ enum frame_err	frame_cursors(int fd, int type,
 enum frame_err	frame_report(int fd, uint64_t id, const char *ref,
 		    const char *day, int status, const unsigned char *env,
 		    size_t envlen);
+enum frame_err	frame_message(int fd, uint64_t id, const char *ref,
+		    const char *day, const unsigned char *env, size_t envlen);
 enum frame_err	frame_event(int fd, uint64_t id, const unsigned char *ev,
 		    size_t evlen);
 enum frame_err	frame_ack(int fd, int code, const char *msg);

@@ -333,8 +333,9 @@ def t_socket_unit_is_for_nginx_only(d):
         assert "\n" + line + "\n" in sock, line
     with open(os.path.join(TOP, "nginx", "tipline.conf")) as f:
         site = f.read()
-    # the form page, the post, the other pages, the health check
-    assert site.count("fastcgi_pass unix:/run/tipline/tipline.sock;") == 4
+    # the form page, the post, coming back with the receipt (issue 13),
+    # the other pages, the health check
+    assert site.count("fastcgi_pass unix:/run/tipline/tipline.sock;") == 5
 
 
 # ---------------------------------------------------------------------------

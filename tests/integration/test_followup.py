@@ -174,6 +174,38 @@ def t_nginx_limits_followup_per_address(st):
     c.close()
 
 
+def t_sync_brings_the_message_to_the_analyst(st):
+    """report -> the reporter adds a message -> `tipline sync` (frame 9)
+    -> `tipline show` on the analyst's case file shows it, with its day,
+    under its report."""
+    from test_sync import Analyst
+    a = Analyst(st, "anna", "Anna Muster")
+    st.team = os.path.join(st.dir, "team")
+    with open(a.pub, "rb") as f:
+        team = f.read()
+    for path in (st.team, st.pub):  # the server seals to the team
+        with open(path, "wb") as f:
+            f.write(team)
+    st.stop_fcgi()
+    st.start_fcgi()
+    receipt, ref = report(st, "SyncedReport near the station")
+    got = a.sync()
+    assert got["reports"] >= 1, got     # with earlier tests' messages
+    r = post(st, "/followup", {"receipt": receipt, "lang": "en"})
+    text = "SyncedMessage: he comes back on Fridays\nsecond line"
+    r = post(st, "/followup/add", {"cap": CAP.search(r.text).group(1),
+                                   "message": text, "lang": "en"})
+    assert r.status == 200, r.status
+    got = a.sync()
+    assert got["messages"] == 1 and got["reports"] == 0, got
+    shown = json.loads(a.ok("show", "--json", ref))
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    assert shown["messages"] == [{"day": day, "text": text}], shown
+    out = a.ok("show", ref)
+    assert "Added by the reporter:" in out and "SyncedMessage" in out, out
+    assert a.sync()["messages"] == 0        # the cursor moved on
+
+
 def main():
     build = sys.argv[sys.argv.index("--build") + 1] \
         if "--build" in sys.argv else "build"
@@ -198,6 +230,8 @@ def main():
                     t_a_message_is_added_sealed_and_linked, st, receipt, ref)
             run.run("an_altered_or_missing_capability_stores_nothing",
                     t_an_altered_capability_stores_nothing, st, receipt, ref)
+            run.run("sync_brings_the_reporters_message_to_the_analysts_show",
+                    t_sync_brings_the_message_to_the_analyst, st)
             run.run("guessing_past_the_count_is_refused_right_receipt_works_"
                     "after_the_minute",
                     t_guessing_is_counted_and_a_right_receipt_works_after,
