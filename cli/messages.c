@@ -66,6 +66,23 @@ messages_json(struct reader *rd, const struct store_row *row)
 	return arr;
 }
 
+long
+messages_count(struct reader *rd, const struct store_row *row)
+{
+	sqlite3 *db = store_sqlite(rd->st);
+	sqlite3_stmt *s;
+	long n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM messages WHERE "
+	    "report_id = ?", -1, &s, NULL) != SQLITE_OK)
+		die("cannot read the messages: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(s, 1, row->id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
 void
 print_messages(json_t *msgs)
 {

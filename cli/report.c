@@ -371,6 +371,7 @@ list_row(struct reader *rd, const struct store_row *row,
     const struct record *rec)
 {
 	struct list_ctx *lc = rd->ctx;
+	long n;
 
 	if (rd->o->json) {
 		json_report(rd, row, rec, stdout);
@@ -390,6 +391,10 @@ list_row(struct reader *rd, const struct store_row *row,
 	else
 		printf("\t%s\t%s\t", choice_value(rec, "type"),
 		    choice_value(rec, "canton"));
+	/* New information from the reporter (issue 13): a marker before
+	 * the excerpt until list has a flags column. */
+	if ((n = messages_count(rd, row)) > 0)
+		printf("[+%ld from the reporter] ", n);
 	excerpt(stdout, record_value(rec, "description"), lc->width);
 	putchar('\n');
 	return 0;

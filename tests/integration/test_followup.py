@@ -203,6 +203,10 @@ def t_sync_brings_the_message_to_the_analyst(st):
     assert shown["messages"] == [{"day": day, "text": text}], shown
     out = a.ok("show", ref)
     assert "Added by the reporter:" in out and "SyncedMessage" in out, out
+    # list marks it (the reports from before the team file was in
+    # place are sealed to another key: list warns about them, exit 1)
+    line = [x for x in a.run("list")[1].splitlines() if x.startswith(ref)]
+    assert line and "[+1 from the reporter]" in line[0], line
     assert a.sync()["messages"] == 0        # the cursor moved on
 
 
