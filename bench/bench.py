@@ -9,7 +9,7 @@ worker processes, with wrk on loopback.
   tipline  real reports: a ~1.5 KB urlencoded body with a fresh valid
            token each, parsed, checked, sealed (envelope v2), committed
            by the writer with the other workers' rows (group commit,
-           synchronous=FULL), answered 303;
+           synchronous=FULL), answered 200 (the received page);
   v1       the same with envelope_version = 1 (a sealed box per
            recipient and report), so that group commit and envelope v2
            can be told apart.
@@ -43,11 +43,11 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
-from harness import Stack, wait_for  # noqa: E402
+from harness import Stack, wait_for, ref_by_receipt  # noqa: E402
 import open_envelope  # noqa: E402
+import receipt_ref  # noqa: E402
 
-REF = re.compile(r"/received\?ref=(TL-[0-9A-Z]{4}-[0-9A-Z]{4})"
-                 r"(&lang=[a-z]{2})?$")
+RECEIPT = re.compile(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}-[0-9A-Z]$")
 TARGET_RATIO_B = 0.5
 TARGET_P99_MS = 10.0
 TARGET_RSS_KIB = 4096
@@ -227,12 +227,12 @@ def post_run(b, url, tokens, args, tag):
     for f in glob.glob(out + ".*"):
         with open(f) as fh:
             for line in fh:
-                st, loc = line.split(" ", 1)
-                m = REF.match(loc.strip())
-                if st == "303" and m:
-                    refs.append(m.group(1))
-                elif st == "303":
-                    st = "303 without a reference"
+                st, receipt = line.split(" ", 1)
+                receipt = receipt.strip()
+                if st == "200" and RECEIPT.match(receipt):
+                    refs.append(receipt)
+                elif st == "200":
+                    st = "200 without a receipt"
                 statuses[st] = statuses.get(st, 0) + 1
     r["statuses"] = statuses
     r["refs"] = refs
@@ -240,7 +240,7 @@ def post_run(b, url, tokens, args, tag):
 
 
 def fmt_row(rnd, what, r):
-    bad = sum(v for k, v in r.get("statuses", {}).items() if k != "303") \
+    bad = sum(v for k, v in r.get("statuses", {}).items() if k != "200") \
         if "statuses" in r else r["status_err"]
     return "%-6s %-10s %9.0f %8.2f %8.2f %8.2f %8d" % (
         rnd, what, r["rps"], r["p50_us"] / 1000, r["p99_us"] / 1000,
@@ -312,8 +312,10 @@ def cli_decrypt(b, build, some_ref):
 
 def check_round(b, t, before):
     """Rows against acknowledged responses for one tipline run."""
-    acked = set(t["refs"])
-    have = set(r[0] for r in b.query("SELECT ref FROM reports"))
+    # acknowledged: a receipt shown; stored: its lookup id is there
+    acked = set(receipt_ref.derive(receipt_ref.parse(x))[0]
+                for x in t["refs"])
+    have = set(r[0] for r in b.query("SELECT lookup FROM receipts"))
     t["rows"] = b.count() - before
     t["acked"] = len(acked)
     t["missing"] = len(acked - have)
@@ -358,11 +360,11 @@ def summary(rounds, args):
         "v2/v1 = %.2f" % (m1("rps"), m1("rps") / mb("rps"),
                           m1("p99_us") / 1e3, mt("rps") / m1("rps")))
     for i, (_, _, t, _) in enumerate(rounds, 1):
-        log("round %d: %d acknowledged (303), %d rows added (the rest were "
+        log("round %d: %d acknowledged (200), %d rows added (the rest were "
             "in flight when wrk stopped), %d acknowledged missing, %d "
             "requests without a fresh token, other answers %s" % (
                 i, t["acked"], t["rows"], t["missing"], t["exhausted"],
-                {k: v for k, v in t["statuses"].items() if k != "303"}))
+                {k: v for k, v in t["statuses"].items() if k != "200"}))
 
 
 def run_rounds(b, url, args, start):
@@ -442,8 +444,8 @@ def main():
             log("bench: FAILED: an acknowledged report is missing")
             return 1
         summary(rounds, args)
-        what, n, rate, bound, one = cli_decrypt(b, args.build,
-                                                rounds[-1][2]["refs"][0])
+        what, n, rate, bound, one = cli_decrypt(
+            b, args.build, ref_by_receipt(b.db, rounds[-1][2]["refs"][0]))
         log("decryption over %d reports, per CPU second: %s %.0f/s (one "
             "key unlock, %.2f s, subtracted), bare crypto bound %.0f/s: "
             "ratio %.3f (target >= "

@@ -48,7 +48,10 @@ function request()
 end
 
 function response(status, hdrs, resp)
-	out:write(status, " ", hdrs["Location"] or "-", "\n")
+	-- the receipt of the received page, the POST's answer (issue 13)
+	local receipt = resp and resp:match(
+	    '<p class="receipt" dir="ltr"><strong>([0-9A-Z%-]+)</strong>')
+	out:write(status, " ", receipt or "-", "\n")
 	answered = answered + 1
 	if answered % 512 == 0 then
 		out:flush()

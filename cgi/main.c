@@ -203,7 +203,8 @@ route_name(const char *p)
 	if (p == NULL)
 		return "other";
 	if (strcmp(p, "/") == 0 || strcmp(p, "/submit") == 0 ||
-	    strcmp(p, "/received") == 0 || strcmp(p, "/privacy") == 0 ||
+	    strcmp(p, "/privacy") == 0 || strcmp(p, "/followup") == 0 ||
+	    strcmp(p, "/followup/add") == 0 ||
 	    strcmp(p, "/healthz") == 0)
 		return p;
 	return "other";
@@ -423,6 +424,25 @@ spawn(struct pool *p, int i, struct ctx *c, int lfd)
 		fprintf(stderr, "tipline-fcgi: fork: %s\n", strerror(errno));
 	p->pid[i] = pid > 0 ? pid : 0;
 	p->started[i] = time(NULL);
+}
+
+/* The wrong-receipt count every worker shares (cgi/serve.h). */
+static int
+guess_init(struct ctx *c)
+{
+	void *m;
+
+	/* An anonymous mapping takes fd -1, as in pool_init. */
+	m = mmap(NULL, sizeof(*c->guess), PROT_READ | PROT_WRITE,
+	    /* cppcheck-suppress invalidFunctionArg */
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		fprintf(stderr, "tipline-fcgi: error: mmap: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	c->guess = m;
+	return 0;
 }
 
 static int
@@ -756,7 +776,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_hup;		/* no SA_RESTART: wake waitpid */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
-	if (pool_init(&p, cfg.workers) != 0)
+	if (pool_init(&p, cfg.workers) != 0 || guess_init(&c) != 0)
 		return 1;
 	spawn_writer(&p, &c, lfd);
 	for (i = 0; i < p.n; i++)

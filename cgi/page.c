@@ -17,7 +17,7 @@
 
 static const char *const page_files[PAGE_MAX] = {
 	"layout.html", "form.html", "received.html", "error.html",
-	"privacy.html"
+	"privacy.html", "followup.html", "answers.html"
 };
 
 const char *const page_msgs[MSG_MAX] = {
@@ -32,8 +32,6 @@ const char *const page_msgs[MSG_MAX] = {
 	    "Please retype it."),
 	[MSG_NOT_FOUND_H] = N_("Page not found"),
 	[MSG_NOT_FOUND] = N_("This page does not exist."),
-	[MSG_NO_SUCH_REF] = N_("This page does not exist. If you sent a "
-	    "report, its reference was shown on the page after sending."),
 	[MSG_NOT_ALLOWED_H] = N_("Not allowed"),
 	[MSG_READ_ONLY] = N_("This page can only be read."),
 	[MSG_USE_FORM] = N_("Please use the form to send a report."),
@@ -71,6 +69,24 @@ const char *const page_msgs[MSG_MAX] = {
 	    "contact details. Please change your answer or delete the details, "
 	    "or send the report as it is."),
 	[MSG_SEND_AS_IS] = N_("Send as it is"),
+	[MSG_STATUS_RECEIVED] = N_("Status: received"),
+	[MSG_STATUS_LOOKED_AT] = N_("Status: being looked at"),
+	[MSG_STATUS_PASSED_ON] = N_("Status: passed on to the services that "
+	    "can help or act"),
+	[MSG_STATUS_CLOSED] = N_("Status: closed"),
+	[MSG_RECEIPT_UNKNOWN] = N_("Nothing was found for this receipt. "
+	    "Please check each character and try again."),
+	[MSG_RECEIPT_TYPO] = N_("This receipt has a typing error. Please "
+	    "check each character and try again."),
+	[MSG_WROTE_ON] = N_("You added information on these days:"),
+	[MSG_ADDED_H] = N_("Thank you"),
+	[MSG_ADDED] = N_("What you wrote was added to your report. Come back "
+	    "with your receipt to read our answers."),
+	[MSG_CAP_EXPIRED] = N_("This page was open for too long. Please type "
+	    "your receipt again."),
+	[MSG_MESSAGE_EMPTY] = N_("Please write something before sending."),
+	[MSG_TOO_MANY_TRIES] = N_("Too many tries. Please wait a few minutes "
+	    "and try again."),
 };
 
 const char *

@@ -27,6 +27,7 @@ struct var {
 
 enum page_id {
 	PAGE_LAYOUT, PAGE_FORM, PAGE_RECEIVED, PAGE_ERROR, PAGE_PRIVACY,
+	PAGE_FOLLOWUP, PAGE_ANSWERS,
 	PAGE_MAX
 };
 
@@ -40,19 +41,26 @@ struct templates {
 enum msg {
 	MSG_ERROR_PREFIX, MSG_PROBLEM, MSG_REQUIRED, MSG_CHOOSE,
 	MSG_FE_REQUIRED, MSG_FE_TOO_LONG, MSG_FE_CHOICE, MSG_FE_CHARS,
-	MSG_NOT_FOUND_H, MSG_NOT_FOUND, MSG_NO_SUCH_REF,
+	MSG_NOT_FOUND_H, MSG_NOT_FOUND,
 	MSG_NOT_ALLOWED_H, MSG_READ_ONLY, MSG_USE_FORM,
 	MSG_NOT_RECEIVED_H, MSG_BAD_TYPE, MSG_NO_LENGTH, MSG_TOO_LARGE,
 	MSG_INCOMPLETE, MSG_TRY_LATER, MSG_OUR_ERROR, MSG_NOT_STORED,
 	MSG_UNREADABLE, MSG_TOKEN_FRESH, MSG_TOKEN_EXPIRED, MSG_TOKEN_BAD,
 	MSG_UNEXPECTED, MSG_LANGUAGE, MSG_ASK_HOW, MSG_ASK_KEEP,
 	MSG_SEND_AS_IS,
+	/* the follow-up pages (issue 13); the statuses in enum coarse's
+	 * order (lib/followup.h) */
+	MSG_STATUS_RECEIVED, MSG_STATUS_LOOKED_AT, MSG_STATUS_PASSED_ON,
+	MSG_STATUS_CLOSED, MSG_RECEIPT_UNKNOWN, MSG_RECEIPT_TYPO,
+	MSG_WROTE_ON, MSG_ADDED_H, MSG_ADDED, MSG_CAP_EXPIRED,
+	MSG_MESSAGE_EMPTY, MSG_TOO_MANY_TRIES,
 	MSG_MAX
 };
 
 extern const char *const page_msgs[MSG_MAX];
 
-/* Loads html/{layout,form,received,error,privacy}.html and the
+/* Loads html/{layout,form,received,error,privacy,followup,answers}.html
+ * and the
  * translations html/locale/LANG.mo of every language in lib/lang.c from
  * dir, then checks with
  * page_check that every text has a translation in every language. */

@@ -1,8 +1,11 @@
 /*
  * Routing and the report intake. The order in handle_submit is the
- * promise: a reporter is sent to "received" only after store_insert
+ * promise: a reporter is shown "received" only after store_insert
  * (or the writer, cgi/writer.h) answered, that is after the COMMIT; any
- * failure before answers 503.
+ * failure before answers 503. "Received" is the POST's own answer, not
+ * a redirect: no URL, and so no browser history, says that a report was
+ * made; the page shows the receipt (lib/receipt.h), never the analysts'
+ * reference.
  * Nothing here reads the client's address, User-Agent, cookies or
  * Referer; nginx does not even pass them (nginx/tipline-local.conf.in).
  * Every page is in the reader's language: an explicit choice (?lang=,
@@ -19,6 +22,9 @@
 #include <sodium.h>
 
 #include "ask.h"
+#include "followup.h"
+#include "receipt.h"
+#include "utf8.h"
 #include "record.h"
 #include "serve.h"
 #include "site.h"
@@ -57,6 +63,7 @@ status_text(int status)
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default:  return "Internal Server Error";
 	}
@@ -266,43 +273,21 @@ form_page(struct ctx *c, const struct view *vw, struct buf *out,
 	    extra_headers);
 }
 
-/* 303 to the received page; its language goes along when the reporter
- * chose it, since the browser's Accept-Language may say otherwise. */
+/* The received page, as the answer to the POST (200, no-store): the
+ * receipt large, what it is for, when to come back. */
 static int
-redirect_received(const struct view *vw, struct buf *out, const char *ref)
+received_page(struct ctx *c, const struct view *vw, struct buf *out,
+    const struct receipt *rc)
 {
-	buf_str(out, "Status: 303 See Other\r\nLocation: /received?ref=");
-	buf_str(out, ref);	/* ref_valid: only [A-Z0-9-] */
-	if (vw->chosen) {
-		buf_str(out, "&lang=");
-		buf_str(out, lang_code(vw->lang));
-	}
-	buf_str(out, "\r\nCache-Control: no-store\r\n"
-	    "Content-Length: 0\r\n\r\n");
-	return 303;
-}
-
-static int
-received_page(struct ctx *c, struct view *vw, const struct req *rq,
-    struct buf *out)
-{
+	char shown[RECEIPT_CHARS + 1];
 	struct buf content;
-	char ref[REF_LEN + 1];
-	const char *q;
-	size_t n;
 	int rv;
 
-	if ((q = query_param(rq->query, "ref", &n)) == NULL || n != REF_LEN ||
-	    !ref_valid(q, n))
-		return error_page(c, vw, out, 404, MSG_NOT_FOUND_H,
-		    MSG_NO_SUCH_REF, NULL);
-	memcpy(ref, q, n);
-	ref[n] = '\0';
-	snprintf(vw->here, sizeof(vw->here), "/received?ref=%s&", ref);
+	receipt_format(rc, shown);
 	buf_init(&content, MAX_PAGE);
 	{
 		const struct var v[] = {
-			{ "ref", ref, VAR_TEXT },
+			{ "receipt", shown, VAR_TEXT },
 			{ "lang", lang_code(vw->lang), VAR_TEXT },
 		};
 		render(c, vw, &content, PAGE_RECEIVED, v, 2);
@@ -310,6 +295,7 @@ received_page(struct ctx *c, struct view *vw, const struct req *rq,
 	rv = respond(c, vw, out, 200, content.failed ? NULL : content.p,
 	    NULL);
 	buf_free(&content);
+	sodium_memzero(shown, sizeof(shown));
 	return rv;
 }
 
@@ -348,7 +334,7 @@ token_message(enum token_err e)
  * (unlikely) collision. */
 static enum store_res
 seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
-    char ref[REF_LEN + 1])
+    const struct store_receipt *rc, char ref[REF_LEN + 1])
 {
 	char day[11], expires[11], dup[REF_LEN + 1];
 	unsigned char *env;
@@ -369,9 +355,9 @@ seal_and_store(struct ctx *c, const char *rec, const unsigned char *nonce,
 		    &envlen)) != 0)
 			return STORE_ERR;
 		res = c->writer != NULL ? writer_insert(c->writer, nonce,
-		    ref, day, expires, env, envlen, dup) :
-		    store_insert(c->store, nonce, ref, day, expires, env,
-		    envlen, dup);
+		    ref, day, expires, env, envlen, rc, dup) :
+		    store_insert_with(c->store, nonce, ref, day, expires, env,
+		    envlen, rc, dup);
 		free(env);
 		if (res == STORE_DUP)
 			memcpy(ref, dup, sizeof(dup));
@@ -388,15 +374,27 @@ accept_report(struct ctx *c, const struct view *vw, struct buf *out,
     const struct report *r, const unsigned char *nonce)
 {
 	char ref[REF_LEN + 1], *rec;
+	struct store_receipt sr;
+	struct receipt rc;
 	enum store_res res;
+	int rv;
 
-	if ((rec = record_build(r, lang_code(vw->lang))) == NULL)
+	/* From the nonce: a re-sent form (STORE_DUP) shows the same one. */
+	receipt_from_nonce(c->secret, nonce, &rc);
+	if (receipt_derive(&rc, sr.lookup, sr.public_key, NULL) != 0 ||
+	    (rec = record_build(r, lang_code(vw->lang))) == NULL) {
+		sodium_memzero(&rc, sizeof(rc));
 		return form_page(c, vw, out, 500, r, page_msgs[MSG_OUR_ERROR],
 		    r->token, NULL);
-	res = seal_and_store(c, rec, nonce, ref);
+	}
+	res = seal_and_store(c, rec, nonce, &sr, ref);
 	record_free_string(rec);
-	if (res == STORE_OK || res == STORE_DUP)
-		return redirect_received(vw, out, ref);
+	if (res == STORE_OK || res == STORE_DUP) {
+		rv = received_page(c, vw, out, &rc);
+		sodium_memzero(&rc, sizeof(rc));
+		return rv;
+	}
+	sodium_memzero(&rc, sizeof(rc));
 	if (res == STORE_USED)	/* its report was purged: a replay */
 		return form_page(c, vw, out, 400, r, page_msgs[MSG_TOKEN_BAD],
 		    NULL, NULL);
@@ -430,11 +428,11 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 		view_set(c, vw, (enum lang)l, 1);
 	if (r.bot) {
 		/* A bot: it gets what looks like success, and no row. */
-		char ref[REF_LEN + 1];
+		struct receipt rc;
 
-		ref_make(ref);
+		receipt_random(&rc);
 		form_free(&f);
-		return redirect_received(vw, out, ref);
+		return received_page(c, vw, out, &rc);
 	}
 	if (r.token != NULL)
 		te = token_check(c->secret, r.token, strlen(r.token), c->now(),
@@ -504,9 +502,14 @@ read_body(const struct req *rq, char *buf, size_t len)
 	return rq->read(rq->io, &extra, 1) == 0 ? 0 : -1;
 }
 
+typedef int (*body_fn)(struct ctx *, struct view *, struct buf *, char *,
+    size_t);
+
+/* Checks the content headers, reads the body whole and hands it to fn;
+ * wipes it after (it holds what a reporter wrote). */
 static int
-handle_submit(struct ctx *c, struct view *vw, const struct req *rq,
-    struct buf *out)
+with_body(struct ctx *c, struct view *vw, const struct req *rq,
+    struct buf *out, body_fn fn)
 {
 	long len = content_length(rq->content_length);
 	char *body;
@@ -528,9 +531,286 @@ handle_submit(struct ctx *c, struct view *vw, const struct req *rq,
 		rv = error_page(c, vw, out, 400, MSG_NOT_RECEIVED_H,
 		    MSG_INCOMPLETE, NULL);
 	else
-		rv = handle_form(c, vw, out, body, (size_t)len);
+		rv = fn(c, vw, out, body, (size_t)len);
 	sodium_memzero(body, (size_t)len + 1);	/* the report, in clear */
 	free(body);
+	return rv;
+}
+
+
+/* ---- Coming back with the receipt (issue 13) ---------------------- */
+
+/* The value of a name sent exactly once, or NULL. */
+static const char *
+pair_get(const struct form *f, const char *name, size_t *len)
+{
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->pairs[i].name, name) != 0 ||
+		    f->pairs[i].namelen != strlen(name))
+			continue;
+		if (v != NULL)
+			return NULL;
+		v = f->pairs[i].value;
+		*len = f->pairs[i].valuelen;
+	}
+	return v;
+}
+
+/* The form's own "lang", when it is one the profile offers. */
+static void
+followup_lang(struct ctx *c, struct view *vw, const struct form *f)
+{
+	const char *s;
+	size_t n;
+	int l;
+
+	if ((s = pair_get(f, "lang", &n)) != NULL && n <= MAX_LANG_CODE &&
+	    (l = offered(c, s, n)) >= 0)
+		view_set(c, vw, (enum lang)l, 1);
+}
+
+/* The page with the receipt field; hint (MSG_MAX: none) above it. */
+static int
+followup_page(struct ctx *c, struct view *vw, struct buf *out, int status,
+    enum msg hint)
+{
+	struct buf content, h;
+	int rv;
+
+	snprintf(vw->here, sizeof(vw->here), "/followup?");
+	buf_init(&content, MAX_PAGE);
+	buf_init(&h, MAX_PAGE);
+	if (hint != MSG_MAX) {
+		buf_str(&h, "<div class=\"error-summary\" role=\"alert\"><p>");
+		html_escape(&h, page_msg(vw->cat, hint),
+		    strlen(page_msg(vw->cat, hint)));
+		buf_str(&h, "</p></div>");
+	}
+	{
+		const struct var v[] = {
+			{ "hint", h.failed ? NULL : h.p, VAR_HTML },
+			{ "lang", lang_code(vw->lang), VAR_TEXT },
+		};
+		render(c, vw, &content, PAGE_FOLLOWUP, v, 2);
+	}
+	rv = respond(c, vw, out, status, content.failed ? NULL : content.p,
+	    status == 429 ? "Retry-After: 60\r\n" : NULL);
+	buf_free(&content);
+	buf_free(&h);
+	return rv;
+}
+
+/* The days the reporter wrote, never what. */
+static void
+days_html(struct buf *b, const struct view *vw, const struct followup *f)
+{
+	size_t i;
+
+	if (f->ndays == 0)
+		return;
+	buf_str(b, "<p>");
+	html_escape(b, page_msg(vw->cat, MSG_WROTE_ON),
+	    strlen(page_msg(vw->cat, MSG_WROTE_ON)));
+	for (i = 0; i < f->ndays; i++) {
+		buf_str(b, i == 0 ? " " : ", ");
+		buf_str(b, f->days[i]);	/* YYYY-MM-DD, from a CHECK'd column */
+	}
+	buf_str(b, "</p>");
+}
+
+static int
+answers_page(struct ctx *c, struct view *vw, struct buf *out,
+    const struct followup *f)
+{
+	char cap[FOLLOWUP_CAP_CHARS + 1];
+	struct buf content, days;
+	int rv;
+
+	followup_cap_make(c->secret, f->report_id, c->now() +
+	    FOLLOWUP_CAP_SECONDS, cap);
+	snprintf(vw->here, sizeof(vw->here), "/followup?");
+	buf_init(&content, MAX_PAGE);
+	buf_init(&days, MAX_PAGE);
+	days_html(&days, vw, f);
+	{
+		const struct var v[] = {
+			{ "status", page_msg(vw->cat, (enum msg)
+			    (MSG_STATUS_RECEIVED + f->coarse)), VAR_TEXT },
+			{ "days", days.failed ? NULL : days.p, VAR_HTML },
+			{ "cap", cap, VAR_TEXT },
+			{ "lang", lang_code(vw->lang), VAR_TEXT },
+		};
+		render(c, vw, &content, PAGE_ANSWERS, v, 4);
+	}
+	rv = respond(c, vw, out, 200, content.failed ? NULL : content.p,
+	    NULL);
+	buf_free(&content);
+	buf_free(&days);
+	return rv;
+}
+
+/* Wrong receipts, counted by all workers together in this minute
+ * (memory only: no time is stored). Past FOLLOWUP_MAX_FAILURES every
+ * lookup waits for the next minute: guessing gets nowhere, and a
+ * reporter is asked to wait a few minutes. */
+static int
+guessing_blocked(struct ctx *c)
+{
+	uint32_t minute = (uint32_t)(c->now() / 60);
+
+	if (c->guess == NULL)
+		return 0;
+	if (__atomic_load_n(&c->guess->minute, __ATOMIC_SEQ_CST) != minute) {
+		__atomic_store_n(&c->guess->failures, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&c->guess->minute, minute, __ATOMIC_SEQ_CST);
+	}
+	return __atomic_load_n(&c->guess->failures, __ATOMIC_SEQ_CST) >=
+	    FOLLOWUP_MAX_FAILURES;
+}
+
+static void
+guess_failed(struct ctx *c)
+{
+	if (c->guess != NULL)
+		__atomic_add_fetch(&c->guess->failures, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A typed receipt: the check character first, then the lookup. Known
+ * and unknown receipts run the same derivation and the same queries. */
+static int
+lookup(struct ctx *c, struct view *vw, struct buf *out, const char *typed,
+    size_t n)
+{
+	unsigned char id[RECEIPT_LOOKUP], pk[RECEIPT_KEY];
+	struct followup f;
+	struct receipt r;
+	int rv;
+
+	if (guessing_blocked(c))
+		return followup_page(c, vw, out, 429, MSG_TOO_MANY_TRIES);
+	if (receipt_parse(typed, n, &r) != RECEIPT_OK) {
+		guess_failed(c);
+		return followup_page(c, vw, out, 200, MSG_RECEIPT_TYPO);
+	}
+	rv = receipt_derive(&r, id, pk, NULL);
+	sodium_memzero(&r, sizeof(r));
+	if (rv != 0 || followup_find(c->store, id, &f) != 0)
+		return error_page(c, vw, out, 503, MSG_NOT_FOUND_H,
+		    MSG_TRY_LATER, "Retry-After: 60\r\n");
+	if (f.report_id == 0) {
+		guess_failed(c);
+		return followup_page(c, vw, out, 200, MSG_RECEIPT_UNKNOWN);
+	}
+	return answers_page(c, vw, out, &f);
+}
+
+static int
+followup_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
+    size_t len)
+{
+	const char *typed;
+	struct form f;
+	size_t n;
+	int rv;
+
+	if (form_parse(body, len, &f) != FORM_OK)
+		return followup_page(c, vw, out, 400, MSG_UNREADABLE);
+	followup_lang(c, vw, &f);
+	if ((typed = pair_get(&f, "receipt", &n)) == NULL)
+		rv = followup_page(c, vw, out, 400, MSG_UNREADABLE);
+	else
+		rv = lookup(c, vw, out, typed, n);
+	form_free(&f);
+	return rv;
+}
+
+/* Text a reporter added: not empty, valid UTF-8 without NUL, at most
+ * FOLLOWUP_MAX_CHARS characters. */
+static int
+message_ok(const char *text, size_t n)
+{
+	size_t count;
+
+	return text != NULL && n > 0 && memchr(text, '\0', n) == NULL &&
+	    utf8_valid((const unsigned char *)text, n, &count) &&
+	    count <= FOLLOWUP_MAX_CHARS;
+}
+
+/* {"v":1,"kind":"message","lang":"xx","text":"..."}, malloc'd. */
+static char *
+message_record(const char *text, size_t n, const char *lang)
+{
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s%}", "v", 1, "kind",
+	    "message", "lang", lang, "text", text, n);
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* Seals a message like a report, bound to "<ref>/message"
+ * (docs/FORMATS.md section 14), and stores it. 0, 1 (report gone), -1. */
+static int
+store_message(struct ctx *c, long long id, const char *text, size_t n,
+    const char *lang)
+{
+	char ref[REF_LEN + 1], ad[REF_LEN + 16], day[11], *rec;
+	unsigned char *env = NULL;
+	size_t envlen;
+	long long mid;
+	int rv = -1;
+
+	if (store_ref_of(c->store, id, ref) != 0)
+		return 1;
+	snprintf(ad, sizeof(ad), "%s/message", ref);
+	day_utc((time_t)c->now(), day);
+	if ((rec = message_record(text, n, lang)) == NULL)
+		return -1;
+	if ((c->epoch != NULL ? envelope_seal_epoch(c->epoch, &c->rcpt, ad,
+	    (const unsigned char *)rec, strlen(rec), &env, &envlen) :
+	    envelope_seal(&c->rcpt, ad, (const unsigned char *)rec,
+	    strlen(rec), &env, &envlen)) == 0)
+		rv = followup_add(c->store, id, day, env, envlen, &mid);
+	record_free_string(rec);
+	free(env);
+	return rv;
+}
+
+static int
+followup_add_form(struct ctx *c, struct view *vw, struct buf *out,
+    char *body, size_t len)
+{
+	const char *cap, *text;
+	size_t capn = 0, n = 0;
+	struct form f;
+	long long id;
+	int rv;
+
+	if (form_parse(body, len, &f) != FORM_OK)
+		return followup_page(c, vw, out, 400, MSG_UNREADABLE);
+	followup_lang(c, vw, &f);
+	cap = pair_get(&f, "cap", &capn);
+	text = pair_get(&f, "message", &n);
+	id = cap != NULL ? followup_cap_check(c->secret, cap, capn, c->now()) :
+	    0;
+	if (id != 0 && !message_ok(text, n))
+		rv = error_page(c, vw, out, 400, MSG_NOT_RECEIVED_H,
+		    text != NULL && n > 0 ? MSG_TOO_LARGE : MSG_MESSAGE_EMPTY,
+		    NULL);
+	else if (id != 0 && (rv = store_message(c, id, text, n,
+	    lang_code(vw->lang))) <= 0)
+		rv = rv == 0 ? error_page(c, vw, out, 200, MSG_ADDED_H,
+		    MSG_ADDED, NULL) : error_page(c, vw, out, 503,
+		    MSG_NOT_RECEIVED_H, MSG_TRY_LATER, "Retry-After: 60\r\n");
+	else	/* no valid capability, or its report went meanwhile */
+		rv = followup_page(c, vw, out, 400, MSG_CAP_EXPIRED);
+	form_free(&f);
 	return rv;
 }
 
@@ -543,22 +823,35 @@ serve(struct ctx *c, const struct req *rq, struct buf *out)
 	struct view vw;
 
 	view_init(c, &vw, rq);
-	if (strcmp(p, "/") == 0 || strcmp(p, "/received") == 0 ||
-	    strcmp(p, "/privacy") == 0) {
+	if (strcmp(p, "/") == 0 || strcmp(p, "/privacy") == 0) {
 		if (!get)
 			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
 			    MSG_READ_ONLY, "Allow: GET, HEAD\r\n");
 		if (p[1] == '\0')
 			return form_page(c, &vw, out, 200, NULL, NULL, NULL,
 			    NULL);
-		return p[1] == 'r' ? received_page(c, &vw, rq, out) :
-		    privacy_page(c, &vw, out);
+		return privacy_page(c, &vw, out);
 	}
 	if (strcmp(p, "/submit") == 0) {
 		if (strcmp(m, "POST") != 0)
 			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
 			    MSG_USE_FORM, "Allow: POST\r\n");
-		return handle_submit(c, &vw, rq, out);
+		return with_body(c, &vw, rq, out, handle_form);
+	}
+	if (strcmp(p, "/followup") == 0) {
+		snprintf(vw.here, sizeof(vw.here), "/followup?");
+		if (get)
+			return followup_page(c, &vw, out, 200, MSG_MAX);
+		if (strcmp(m, "POST") != 0)
+			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
+			    MSG_READ_ONLY, "Allow: GET, HEAD, POST\r\n");
+		return with_body(c, &vw, rq, out, followup_form);
+	}
+	if (strcmp(p, "/followup/add") == 0) {
+		if (strcmp(m, "POST") != 0)
+			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
+			    MSG_USE_FORM, "Allow: POST\r\n");
+		return with_body(c, &vw, rq, out, followup_add_form);
 	}
 	return error_page(c, &vw, out, 404, MSG_NOT_FOUND_H, MSG_NOT_FOUND,
 	    NULL);

@@ -16,6 +16,13 @@
 #include "store.h"
 #include "token.h"
 
+/* Wrong receipts in the current minute, shared by every worker (an
+ * anonymous shared mapping made by the parent; memory only). */
+struct guess_count {
+	uint32_t	minute;
+	uint32_t	failures;
+};
+
 struct ctx {
 	const struct config	*cfg;
 	struct templates	 tmpl;
@@ -28,6 +35,8 @@ struct ctx {
 	/* Envelope v2's epoch (lib/envelope.h); NULL: v1. */
 	struct seal_epoch	*epoch;
 	uint64_t		 (*now)(void);	/* seconds; tests replace it */
+	/* NULL: no count (tests that call serve() directly). */
+	struct guess_count	*guess;
 };
 
 struct req {

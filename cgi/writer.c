@@ -40,6 +40,8 @@ struct wire_row {
 	char		ref[REF_LEN + 1];
 	char		day[11];
 	char		expires[11];
+	unsigned char	has_receipt;
+	struct store_receipt receipt;
 };
 
 struct answer {
@@ -159,7 +161,8 @@ writer_init(struct writer *w, int fd, int timeout_ms,
 enum store_res
 writer_insert(struct writer *w, const unsigned char nonce[TOKEN_NONCE],
     const char *ref, const char *day, const char *expires,
-    const unsigned char *env, size_t envlen, char dupref[REF_LEN + 1])
+    const unsigned char *env, size_t envlen, const struct store_receipt *rc,
+    char dupref[REF_LEN + 1])
 {
 	struct wire_row h;
 	long long deadline = now_ms() + w->timeout_ms;
@@ -173,6 +176,10 @@ writer_insert(struct writer *w, const unsigned char nonce[TOKEN_NONCE],
 	snprintf(h.ref, sizeof(h.ref), "%s", ref);
 	snprintf(h.day, sizeof(h.day), "%s", day);
 	snprintf(h.expires, sizeof(h.expires), "%s", expires);
+	if (rc != NULL) {
+		h.has_receipt = 1;
+		h.receipt = *rc;
+	}
 	if (send_row(w, id, &h, env, envlen, gen, deadline) != 0)
 		return STORE_ERR;
 	return wait_answer(w, id, gen, deadline, dupref);
@@ -277,6 +284,8 @@ decode(const struct slot *s, struct store_batch_row *r)
 	memcpy(r->ref, h.ref, sizeof(r->ref));
 	memcpy(r->day, h.day, sizeof(r->day));
 	memcpy(r->expires, h.expires, sizeof(r->expires));
+	r->has_receipt = h.has_receipt == 1;
+	r->receipt = h.receipt;
 	r->env = s->buf + sizeof(h);
 	r->envlen = s->total - sizeof(h);
 	return 0;

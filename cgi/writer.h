@@ -35,7 +35,8 @@ void		writer_init(struct writer *, int fd, int timeout_ms,
 enum store_res	writer_insert(struct writer *, const unsigned char
 		    nonce[TOKEN_NONCE], const char *ref, const char *day,
 		    const char *expires, const unsigned char *env,
-		    size_t envlen, char dupref[REF_LEN + 1]);
+		    size_t envlen, const struct store_receipt *rc,
+		    char dupref[REF_LEN + 1]);
 
 /* The writer process: takes the write lock when a row is ready on
  * fds[0..n-1], then every row ready by then, stores them in one

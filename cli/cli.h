@@ -104,6 +104,11 @@ void		 json_report(struct reader *, const struct store_row *,
 		    const struct record *, FILE *);
 /* The status history of a report, with notes opened, as JSON. */
 json_t		*history_json(struct reader *, const struct store_row *);
+/* What the reporter added later (cli/messages.c), oldest first. */
+json_t		*messages_json(struct reader *, const struct store_row *);
+void		 print_messages(json_t *);
+/* How many messages the reporter added (a marker in `list`). */
+long		 messages_count(struct reader *, const struct store_row *);
 void		 print_report(struct reader *, const struct store_row *,
 		    const struct record *);
 

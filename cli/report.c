@@ -301,6 +301,7 @@ json_report(struct reader *rd, const struct store_row *row,
 	json_object_set_new(o, "routed_day", str_or_null(sum.routed_day));
 	json_object_set(o, "record", rec->root);
 	json_object_set_new(o, "history", hist);
+	json_object_set_new(o, "messages", messages_json(rd, row));
 	json_print(f, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 }
@@ -441,6 +442,9 @@ print_report(struct reader *rd, const struct store_row *row,
 			print_field(&fields[i], rec->value[i], rec->len[i]);
 	print_history(hist, row);
 	json_decref(hist);
+	hist = messages_json(rd, row);
+	print_messages(hist);
+	json_decref(hist);
 }
 
 /* The first max code points of s on one line. */
@@ -483,6 +487,7 @@ list_row(struct reader *rd, const struct store_row *row,
 {
 	struct list_ctx *lc = rd->ctx;
 	char letters[33];
+	long n;
 
 	lc->urgent += (rd->flags & flag_urgent()) != 0;
 	if (rd->o->json) {
@@ -504,6 +509,10 @@ list_row(struct reader *rd, const struct store_row *row,
 	else
 		printf("\t%s\t%s\t%s\t", letters, choice_value(rec, "type"),
 		    choice_value(rec, "canton"));
+	/* New information from the reporter (issue 13): a marker before
+	 * the excerpt until list has a flags column. */
+	if ((n = messages_count(rd, row)) > 0)
+		printf("[+%ld from the reporter] ", n);
 	excerpt(stdout, record_value(rec, "description"), lc->width);
 	putchar('\n');
 	return 0;

@@ -32,7 +32,7 @@ struct conn {
 };
 
 struct counts {
-	long	reports, events, sent, refused;
+	long	reports, events, messages, sent, refused;
 };
 
 /* The relay next to this program, or TIPLINE_RELAY. */
@@ -282,6 +282,27 @@ add_history(sqlite3 *db, const struct frame *f)
 	sqlite3_finalize(s);
 }
 
+/* A reporter's message, under its report (pulled before it). */
+static int
+add_message(sqlite3 *db, const struct frame *f)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO messages (report_id, day, "
+	    "envelope) SELECT id, ?, ? FROM reports WHERE ref = ?", -1, &s,
+	    NULL) != SQLITE_OK)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_bind_text(s, 1, f->day, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, f->data, (int)f->datalen, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, f->ref, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		die("case file: %s", sqlite3_errmsg(db));
+	return sqlite3_changes(db);
+}
+
 static void
 mark_held(sqlite3 *db, const char *remote, const unsigned char *ev,
     size_t n)
@@ -338,9 +359,10 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
 	db_do(db, "BEGIN IMMEDIATE");
 	for (;;) {
 		conn_read(c, &f);
-		/* A batch ends before a report or an event, never between a
+		/* A batch ends before a report, event or message, never between a
 		 * report and its history rows. */
-		if ((f.type == FR_REPORT || f.type == FR_EVENT) &&
+		if ((f.type == FR_REPORT || f.type == FR_EVENT ||
+		    f.type == FR_MESSAGE) &&
 		    rows >= BATCH) {
 			cursors_put(db, remote, cur);
 			db_do(db, "COMMIT");
@@ -355,6 +377,9 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
 		} else if (f.type == FR_EVENT) {
 			pull_event(db, t, remote, &f, n);
 			cur[CUR_EVENT] = f.a;
+		} else if (f.type == FR_MESSAGE) {
+			n->messages += add_message(db, &f);
+			cur[CUR_MESSAGE] = f.a;
 		} else if (f.type == FR_END)
 			break;
 		else
@@ -410,9 +435,10 @@ report(const struct opts *o, const char *remote, const struct counts *n)
 	json_t *j;
 
 	if (o->json) {
-		j = json_pack("{s:s, s:I, s:I, s:I, s:I}", "remote", remote,
-		    "reports", (json_int_t)n->reports, "events",
-		    (json_int_t)n->events, "sent", (json_int_t)n->sent,
+		j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "remote",
+		    remote, "reports", (json_int_t)n->reports, "events",
+		    (json_int_t)n->events, "messages",
+		    (json_int_t)n->messages, "sent", (json_int_t)n->sent,
 		    "refused", (json_int_t)n->refused);
 		json_print(stdout, j, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(j);
@@ -421,6 +447,9 @@ report(const struct opts *o, const char *remote, const struct counts *n)
 	printf("%s: %ld new report%s, %ld new event%s, %ld event%s sent",
 	    remote, n->reports, n->reports == 1 ? "" : "s", n->events,
 	    n->events == 1 ? "" : "s", n->sent, n->sent == 1 ? "" : "s");
+	if (n->messages)
+		printf(", %ld new message%s from reporters", n->messages,
+		    n->messages == 1 ? "" : "s");
 	if (n->refused)
 		printf(", %ld refused", n->refused);
 	putchar('\n');

@@ -70,6 +70,18 @@
  * whole. Browsers send well under 100 bytes. */
 #define MAX_ACCEPT_LANGUAGE	512
 
+/* Bytes of a typed receipt we look at (lib/receipt.c): 26 characters
+ * with their dashes, and room for spaces a reporter may add. */
+#define MAX_RECEIPT_INPUT	64
+
+/* Coming back (issue 13): the text a reporter adds, in characters; how
+ * long the page's capability to add it lasts, in seconds; wrong
+ * receipts per minute, all workers together, before every lookup waits
+ * for the next minute (cgi/serve.c). nginx limits each address too. */
+#define FOLLOWUP_MAX_CHARS	10000
+#define FOLLOWUP_CAP_SECONDS	1800
+#define FOLLOWUP_MAX_FAILURES	100
+
 /* Worker pool. */
 #define MAX_WORKERS		64
 

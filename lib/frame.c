@@ -16,6 +16,7 @@
 
 #define HELLO_BODY	(6 + 1)
 #define REPORT_HEAD	(8 + EVENT_REF + 10 + 1)	/* 31 */
+#define MESSAGE_HEAD	(8 + EVENT_REF + 10)		/* 30 */
 #define MAX_MESSAGE	1024	/* an ACK or ERROR message */
 
 /* A message: at most MAX_MESSAGE bytes, printable ASCII only, so that
@@ -49,6 +50,21 @@ parse_report(const unsigned char *b, size_t n, struct frame *f)
 	return FRAME_OK;
 }
 
+/* A reporter's message: as a report without its status. */
+static enum frame_err
+parse_message(const unsigned char *b, size_t n, struct frame *f)
+{
+	if (n <= MESSAGE_HEAD || n - MESSAGE_HEAD > MAX_ENVELOPE ||
+	    !ref_valid((const char *)b + 8, EVENT_REF) || !day_valid(b + 20))
+		return FRAME_E_BODY;
+	f->a = be_get(b, 8);
+	memcpy(f->ref, b + 8, EVENT_REF);
+	memcpy(f->day, b + 20, 10);
+	f->data = b + MESSAGE_HEAD;
+	f->datalen = n - MESSAGE_HEAD;
+	return FRAME_OK;
+}
+
 /* The body b[0..n) of a frame of type t. */
 static enum frame_err
 parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
@@ -70,6 +86,8 @@ parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
 	case FR_REPORT:
 	case FR_HISTORY:	/* the same layout; the note may be empty */
 		return parse_report(b, n, f);
+	case FR_MESSAGE:
+		return parse_message(b, n, f);
 	case FR_EVENT:
 	case FR_PUSH:
 		if (t == FR_EVENT) {
@@ -257,6 +275,20 @@ frame_history(int fd, uint64_t id, const char *ref, const char *day,
 {
 	return write_report(fd, FR_HISTORY, id, ref, day, status, note,
 	    notelen);
+}
+
+enum frame_err
+frame_message(int fd, uint64_t id, const char *ref, const char *day,
+    const unsigned char *env, size_t envlen)
+{
+	unsigned char h[MESSAGE_HEAD];
+
+	if (strlen(ref) != EVENT_REF || strlen(day) != 10 || envlen == 0)
+		return FRAME_E_BODY;
+	be_put(h, id, 8);
+	memcpy(h + 8, ref, EVENT_REF);
+	memcpy(h + 20, day, 10);
+	return frame_write(fd, FR_MESSAGE, h, sizeof(h), env, envlen);
 }
 
 enum frame_err

@@ -40,10 +40,11 @@ enum frame_type {
 	FR_PUSH = 6,	/* client: event bytes */
 	FR_ACK = 7,	/* relay: the result of one push */
 	FR_ERROR = 8,	/* relay: a message, then it closes */
-	/* Reserved, refused until built: 9 a reporter's message (issue 13),
-	 * 11 and 12 attachments (issue 14). */
+	FR_MESSAGE = 9,	/* relay: a reporter's message: id, ref, day,
+			 * envelope (issue 13) */
 	FR_HISTORY = 10,	/* relay: a row of status_history from before
 				 * events: id, ref, day, status, sealed note */
+	/* Reserved, refused until built: 11 and 12 attachments (issue 14). */
 };
 
 enum ack_code {
@@ -97,6 +98,8 @@ enum frame_err	frame_report(int fd, uint64_t id, const char *ref,
 enum frame_err	frame_history(int fd, uint64_t id, const char *ref,
 		    const char *day, int status, const unsigned char *note,
 		    size_t notelen);
+enum frame_err	frame_message(int fd, uint64_t id, const char *ref,
+		    const char *day, const unsigned char *env, size_t envlen);
 enum frame_err	frame_event(int fd, uint64_t id, const unsigned char *ev,
 		    size_t evlen);
 enum frame_err	frame_ack(int fd, int code, const char *msg);

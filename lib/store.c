@@ -22,7 +22,7 @@ extern const size_t nmigrations;
 
 struct store {
 	sqlite3		*db;
-	sqlite3_stmt	*find_nonce, *ins_report, *ins_token;
+	sqlite3_stmt	*find_nonce, *ins_report, *ins_token, *ins_receipt;
 	int		 busy_ms;
 	long long	 busy_start;	/* ms, CLOCK_MONOTONIC */
 	long long	 max_pages;	/* store_limit_size; 0: none set */
@@ -216,7 +216,10 @@ prepare(struct store *st)
 	    &st->ins_report, NULL) ||
 	    sqlite3_prepare_v3(st->db, "INSERT INTO used_tokens (nonce, "
 	    "report_id, expires) VALUES (?, ?, ?)", -1,
-	    SQLITE_PREPARE_PERSISTENT, &st->ins_token, NULL);
+	    SQLITE_PREPARE_PERSISTENT, &st->ins_token, NULL) ||
+	    sqlite3_prepare_v3(st->db, "INSERT INTO receipts (report_id, "
+	    "lookup, public_key) VALUES (?, ?, ?)", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->ins_receipt, NULL);
 }
 
 struct store *
@@ -268,6 +271,7 @@ store_close(struct store *st)
 	sqlite3_finalize(st->find_nonce);
 	sqlite3_finalize(st->ins_report);
 	sqlite3_finalize(st->ins_token);
+	sqlite3_finalize(st->ins_receipt);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -342,6 +346,7 @@ forget_expired(struct store *st, const char *today)
 static int
 insert_rows(struct store *st, const struct store_batch_row *r)
 {
+	sqlite3_int64 id;
 	int rc;
 
 	sqlite3_bind_text(st->ins_report, 1, r->ref, -1, SQLITE_STATIC);
@@ -350,11 +355,19 @@ insert_rows(struct store *st, const struct store_batch_row *r)
 	    SQLITE_STATIC);
 	if ((rc = step_done(st->ins_report)) != SQLITE_OK)
 		return rc;
+	id = sqlite3_last_insert_rowid(st->db);
 	sqlite3_bind_blob(st->ins_token, 1, r->nonce, TOKEN_NONCE,
 	    SQLITE_STATIC);
-	sqlite3_bind_int64(st->ins_token, 2, sqlite3_last_insert_rowid(st->db));
+	sqlite3_bind_int64(st->ins_token, 2, id);
 	sqlite3_bind_text(st->ins_token, 3, r->expires, -1, SQLITE_STATIC);
-	return step_done(st->ins_token);
+	if ((rc = step_done(st->ins_token)) != SQLITE_OK || !r->has_receipt)
+		return rc;
+	sqlite3_bind_int64(st->ins_receipt, 1, id);
+	sqlite3_bind_blob(st->ins_receipt, 2, r->receipt.lookup,
+	    (int)sizeof(r->receipt.lookup), SQLITE_STATIC);
+	sqlite3_bind_blob(st->ins_receipt, 3, r->receipt.public_key,
+	    (int)sizeof(r->receipt.public_key), SQLITE_STATIC);
+	return step_done(st->ins_receipt);
 }
 
 /* One row of a batch, inside its transaction. A nonce used before,
@@ -456,6 +469,16 @@ store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
     const char *ref, const char *day, const char *expires,
     const unsigned char *env, size_t envlen, char dupref[REF_LEN + 1])
 {
+	return store_insert_with(st, nonce, ref, day, expires, env, envlen,
+	    NULL, dupref);
+}
+
+enum store_res
+store_insert_with(struct store *st, const unsigned char nonce[TOKEN_NONCE],
+    const char *ref, const char *day, const char *expires,
+    const unsigned char *env, size_t envlen, const struct store_receipt *rc,
+    char dupref[REF_LEN + 1])
+{
 	struct store_batch_row r;
 
 	memset(&r, 0, sizeof(r));
@@ -465,6 +488,10 @@ store_insert(struct store *st, const unsigned char nonce[TOKEN_NONCE],
 	snprintf(r.expires, sizeof(r.expires), "%s", expires);
 	r.env = env;
 	r.envlen = envlen;
+	if (rc != NULL) {
+		r.has_receipt = 1;
+		r.receipt = *rc;
+	}
 	store_insert_batch(st, &r, 1);
 	if (r.res == STORE_DUP)
 		memcpy(dupref, r.dupref, REF_LEN + 1);

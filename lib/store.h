@@ -36,6 +36,14 @@ struct store_row {
 	size_t			 envlen;
 };
 
+/* What the database keeps of a report's receipt (lib/receipt.h,
+ * docs/FORMATS.md "Receipt"): the lookup id and the public key derived
+ * from it; never the receipt. */
+struct store_receipt {
+	unsigned char	lookup[32];
+	unsigned char	public_key[32];
+};
+
 /* Opens (creating the file if create is set) and migrates. On failure
  * returns NULL and writes a message to err. */
 struct store	*store_open(const char *path, int busy_ms, int create,
@@ -49,6 +57,13 @@ enum store_res	 store_insert(struct store *,
 		    const char *day, const char *expires,
 		    const unsigned char *env, size_t envlen,
 		    char dupref[REF_LEN + 1]);
+/* store_insert, and the report's receipt row (rc NULL: none) in the
+ * same transaction. */
+enum store_res	 store_insert_with(struct store *,
+		    const unsigned char nonce[TOKEN_NONCE], const char *ref,
+		    const char *day, const char *expires,
+		    const unsigned char *env, size_t envlen,
+		    const struct store_receipt *rc, char dupref[REF_LEN + 1]);
 /* A row for store_insert_batch; res and dupref are its answer. */
 struct store_batch_row {
 	unsigned char		 nonce[TOKEN_NONCE];
@@ -57,6 +72,8 @@ struct store_batch_row {
 	char			 expires[11];
 	const unsigned char	*env;
 	size_t			 envlen;
+	int			 has_receipt;
+	struct store_receipt	 receipt;
 	enum store_res		 res;
 	char			 dupref[REF_LEN + 1];	/* STORE_DUP */
 };

@@ -155,6 +155,22 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 		    (size_t)sqlite3_column_bytes(s, 1)) != FRAME_OK)
 			goto out;
 	}
+	sqlite3_finalize(s);
+	/* A reporter's messages (issue 13), after their reports. */
+	if (sqlite3_prepare_v2(r->db, "SELECT m.id, p.ref, m.day, m.envelope "
+	    "FROM messages m JOIN reports p ON p.id = m.report_id WHERE "
+	    "m.id > ? ORDER BY m.id", -1, &s, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)cur[CUR_MESSAGE]);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		out[CUR_MESSAGE] = (uint64_t)sqlite3_column_int64(s, 0);
+		if (frame_message(STDOUT_FILENO, out[CUR_MESSAGE],
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2),
+		    sqlite3_column_blob(s, 3),
+		    (size_t)sqlite3_column_bytes(s, 3)) != FRAME_OK)
+			goto out;
+	}
 	ok = frame_cursors(STDOUT_FILENO, FR_END, out) == FRAME_OK;
 out:
 	sqlite3_finalize(h);

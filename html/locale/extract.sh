@@ -32,6 +32,7 @@ awk 'BEGIN {
 		line = substr(rest, j + 2)
 	}
 }' html/layout.html html/form.html html/received.html html/privacy.html \
+    html/followup.html html/answers.html \
     html/error.html > "$tmp/html.po"
 msguniq --no-wrap -o "$tmp/html-uniq.po" "$tmp/html.po"
 

@@ -9,7 +9,7 @@
 // usage: node tests/e2e/e2e.mjs --port N --messages FILE --results FILE
 //            --shots DIR --not-stored FILE [--readme-shot FILE]
 // Prints "ok - e2e: NAME" / "not ok - e2e: NAME"; writes the reports it
-// sent (reference, language, fields) to --results for run.py to check
+// sent (receipt, language, fields) to --results for run.py to check
 // with the CLI. --not-stored holds the real 503 answers ("not stored"),
 // one per language, that run.py got from the server while it held the
 // database's lock; they are replayed to the browser, which cannot hold
@@ -320,18 +320,31 @@ async function submitWhenOldEnough(page, loaded, urlPattern) {
 	await submit(page, urlPattern);
 }
 
+// The received page is the POST's own answer (issue 13): the URL stays
+// /submit with no query, the receipt is shown, no reference is.
 async function expectReceived(page, lang, sent, flow) {
 	const url = new URL(page.url());
-	check(url.pathname === '/received', 'on the received page: ' + url);
+	check(url.pathname === '/submit' && url.search === '',
+	    'the received page is the answer to the post: ' + url);
 	check(await htmlLang(page) === lang, 'received page in ' + lang);
 	check(await page.title() === SITE, 'neutral title: ' + await page.title());
-	const ref = (await page.textContent('.ref')).trim();
-	check(/^TL-[0-9A-Z]{4}-[0-9A-Z]{4}$/.test(ref), 'reference shown: ' + ref);
-	check(url.searchParams.get('ref') === ref, 'reference in the URL');
+	const receipt = (await page.textContent('.receipt')).trim();
+	check(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}-[0-9A-HJKMNP-TV-Z]$/
+	    .test(receipt), 'receipt shown: ' + receipt);
+	check(!/TL-[0-9A-Z]{4}/.test(await page.content()), 'no reference shown');
 	check(await page.locator('#help a[href^="https://"]').count() === 3,
 	    'help section on the received page');
-	results.push({ ref, lang, flow, fields: sent });
-	return ref;
+	results.push({ receipt, lang, flow, fields: sent });
+	return receipt;
+}
+
+// A received page in lang, for the page-state checks: a short report.
+async function receivedPage(page, lang) {
+	await page.goto(`${base}/?lang=${lang}`);
+	await page.fill('#f-description', 'page state');
+	await sleep(TOKEN_MIN_AGE_MS);
+	await submit(page, /\/submit$/);
+	check(await page.locator('.receipt').count() === 1, 'the received page');
 }
 
 // ---- the reporter's path, JavaScript off -------------------------------
@@ -343,7 +356,7 @@ async function reportInLanguage(browser, lang) {
 		    'the page has no script');
 		await fill(page, TYPED[lang], CHOSEN[lang]);
 		await foldAll(page);
-		await submitWhenOldEnough(page, loaded, /\/received\?/);
+		await submitWhenOldEnough(page, loaded, /\/submit$/);
 		await expectReceived(page, lang, { ...TYPED[lang], ...CHOSEN[lang] },
 		    'sent_at_once');
 	} finally {
@@ -394,12 +407,12 @@ async function failedSubmitKeepsText(browser, lang) {
 		check(await page.evaluate(() => document.querySelector(':target')?.id)
 		    === 'f-description', 'the field is the target');
 		await page.fill('#f-description', description);
-		await submit(page, /\/(received\?|submit$)/);
+		await submit(page, /\/submit$/);
 		// a contradicting contact answer gets its kind question once
-		if (new URL(page.url()).pathname === '/submit') {
+		if (await page.locator('.receipt').count() === 0) {
 			check(await page.locator('.error-summary a[href="#f-contact"]')
 			    .count() === 1, 'the contact question');
-			await submit(page, /\/received\?/,
+			await submit(page, /\/submit$/,
 			    '.error-summary button[name="confirm"]');
 		}
 		await expectReceived(page, lang, { ...TYPED[lang], description,
@@ -601,8 +614,7 @@ async function leaveThisPage(browser) {
 		await ctx.route(NEUTRAL + '**', (r) =>
 		    r.fulfill({ status: 200, contentType: 'text/html',
 		    body: '<title>neutral</title>' }));
-		for (const path of ['/?lang=fr', '/privacy', '/received?ref=TL-AAAA-AAAA',
-		    '/nope?lang=it']) {
+		for (const path of ['/?lang=fr', '/privacy', '/nope?lang=it']) {
 			await page.goto(base + path);
 			const a = page.locator('a.leave');
 			check(await a.count() === 1, 'leave link on ' + path);
@@ -636,9 +648,18 @@ const STATES = {
 		check(await page.locator('button[name="confirm"]').count() === 1,
 		    'the question and its button');
 	},
-	received: async (page, lang) =>
-		page.goto(`${base}/received?ref=TL-7KQ2-M9XD&lang=${lang}`),
+	received: receivedPage,
 	privacy: async (page, lang) => page.goto(`${base}/privacy?lang=${lang}`),
+	// coming back (issue 13): the receipt form, and its answer to a
+	// receipt no report has (the same page, with a hint)
+	followup: async (page, lang) => page.goto(`${base}/followup?lang=${lang}`),
+	followup_unknown: async (page, lang) => {
+		await page.goto(`${base}/followup?lang=${lang}`);
+		await page.fill('#f-receipt', '7kq2 m9xd 4hjt p0wc r6na n');
+		await submit(page, /\/followup$/, 'form.followup button');
+		check(await page.locator('.error-summary').count() === 1,
+		    'the hint for an unknown receipt');
+	},
 	not_found: async (page, lang) => page.goto(`${base}/nowhere?lang=${lang}`),
 };
 
@@ -765,7 +786,7 @@ async function screenshots(browser, lang) {
 			if (viewport === PHONE) {
 				await page.screenshot({ path: join(shots,
 				    `first-screen-${lang}-360.png`) });
-				await page.goto(`${base}/received?ref=TL-7KQ2-M9XD&lang=${lang}`);
+				await receivedPage(page, lang);
 				await page.screenshot({ path: join(shots,
 				    `received-${lang}-360.png`), fullPage: true });
 			}
@@ -811,14 +832,14 @@ async function printStyle(browser) {
 	const ctx = await browserContext(browser, { javaScriptEnabled: false });
 	const page = await ctx.newPage();
 	try {
-		await page.goto(`${base}/received?ref=TL-7KQ2-M9XD&lang=fr`);
+		await receivedPage(page, 'fr');
 		await page.emulateMedia({ media: 'print' });
 		const shown = async (sel) => page.evaluate((s) =>
 		    getComputedStyle(document.querySelector(s)).display !== 'none', sel);
 		check(!await shown('header.top'), 'no header in print');
 		check(!await shown('footer'), 'no footer in print');
 		check(!await shown('.again'), 'no link in print');
-		check(await shown('.ref'), 'the reference is printed');
+		check(await shown('.receipt'), 'the receipt is printed');
 		check(await shown('.close-now'), 'the safety reminder is printed');
 		const pdf = await page.pdf({ format: 'A4' });
 		check(pdf.length > 1000, 'prints');

@@ -317,7 +317,9 @@ class Server:
                    open(os.path.join(self.tmp, "fcgi.log"), errors="replace").read() +
                    open(os.path.join(self.tmp, "nginx.log"), errors="replace").read())
             return None
-        return R.send_report(self.port, page, marker, tls=True, host=self.host)
+        return R.send_report(self.port, page, marker,
+                             self.root + "/var/lib/tipline/tips.db", tls=True,
+                             host=self.host)
 
     @staticmethod
     def stop_one(p):

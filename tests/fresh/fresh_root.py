@@ -147,7 +147,8 @@ def main():
         report(not extra, "make run installs no package only the tests need",
                "installed: " + " ".join(extra))
         marker = "fresh-root-%s" % os.urandom(6).hex()
-        ref = send_report(port, page, marker)
+        ref = send_report(port, page, marker,
+                          root + "/root/tipline/run/tips.db")
         if ref:
             read_back(root, ref, marker)
     finally:

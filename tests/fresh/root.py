@@ -22,6 +22,7 @@ import urllib.parse
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "integration"))
 from harness import free_port  # noqa: E402,F401  (re-exported)
+from harness import RECEIPT_RE, ref_by_receipt  # noqa: E402
 
 SUITE = "bookworm"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -217,7 +218,7 @@ def form_of(page):
     return f.fields, f.action
 
 
-def send_report(port, page, marker, tls=False, host=None):
+def send_report(port, page, marker, db, tls=False, host=None):
     """Sends the form as a browser would: the hidden fields, the wait of
     the bot window, the Origin of the page (host: the Host header the
     page was fetched with). Returns the reference or None."""
@@ -236,12 +237,13 @@ def send_report(port, page, marker, tls=False, host=None):
                               dict(hdrs, **{"Content-Type":
                                             "application/x-www-form-urlencoded"}),
                               tls)
+    # The received page is the POST's own answer (issue 13): it shows
+    # the receipt, no reference; the report is found in the database db
+    # (a path on this machine) by the receipt's lookup id.
     ref = None
-    if status == 303:
-        status, _, body = fetch(port, "GET", hdr.get("location", "/"),
-                                headers={"Host": host}, tls=tls)
-        m = re.search(r"TL-[0-9A-Z]{4}-[0-9A-Z]{4}", body)
-        ref = m.group(0) if m else None
+    m = RECEIPT_RE.search(body) if status == 200 else None
+    if m and "location" not in hdr and not re.search(r"TL-[0-9A-Z]{4}", body):
+        ref = ref_by_receipt(db, m.group(1))
     report(ref is not None, "a report sent through it is received",
            "POST answered %d:\n%s" % (status, body[:2000]))
     return ref

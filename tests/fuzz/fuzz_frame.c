@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(f.len >= FRAME_LEN + 1 && f.len <= size - used);
 		FUZZ_CHECK(f.len <= FRAME_LEN + MAX_FRAME);
 		FUZZ_CHECK((f.type >= FR_HELLO && f.type <= FR_ERROR) ||
-		    f.type == FR_HISTORY);
+		    f.type == FR_MESSAGE || f.type == FR_HISTORY);
 		if (f.data != NULL)
 			FUZZ_CHECK(f.data >= data + used &&
 			    f.data + f.datalen <= data + used + f.len);
@@ -46,6 +46,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f.type == FR_PUSH || f.type == FR_EVENT)
 			FUZZ_CHECK(f.datalen >= EVENT_MIN &&
 			    f.datalen <= EVENT_MAX);
+		if (f.type == FR_MESSAGE)
+			FUZZ_CHECK(strlen(f.ref) == EVENT_REF &&
+			    strlen(f.day) == 10 && f.datalen >= 1 &&
+			    f.datalen <= MAX_ENVELOPE);
 		if (f.type == FR_REPORT || f.type == FR_HISTORY)
 			FUZZ_CHECK(strlen(f.ref) == EVENT_REF &&
 			    strlen(f.day) == 10 && f.status >= 1 &&

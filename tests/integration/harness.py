@@ -20,6 +20,37 @@ import urllib.parse
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PASSPHRASE = "correct horse battery staple"
+# The receipt on the received page, which is the POST's own answer
+# (issue 13): the page shows no reference and no URL names the report.
+RECEIPT_RE = re.compile(r'<p class="receipt" dir="ltr"><strong>'
+                        r'([0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){4}'
+                        r'-[0-9A-HJKMNP-TV-Z])</strong></p>')
+
+
+def receipt_of(r):
+    """The receipt a "received" answer shows, or None (not received)."""
+    if r is None or r.status != 200:
+        return None
+    m = RECEIPT_RE.search(r.text)
+    return m.group(1) if m else None
+
+
+def ref_by_receipt(db_path, receipt):
+    """The analysts' reference of the report that has this receipt,
+    found the way the follow-up page finds it: by the lookup id derived
+    from the receipt (receipt_ref.py, from docs/FORMATS.md). None when
+    no stored report has it (a bot's receipt, or a report not kept)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import receipt_ref
+    lookup, _ = receipt_ref.derive(receipt_ref.parse(receipt))
+    db = sqlite3.connect(db_path, timeout=5)
+    try:
+        row = db.execute("SELECT p.ref FROM receipts r JOIN reports p ON "
+                         "p.id = r.report_id WHERE r.lookup = ?",
+                         (lookup,)).fetchone()
+    finally:
+        db.close()
+    return row[0] if row else None
 
 
 def free_port():
@@ -234,6 +265,17 @@ class Stack:
 
     def count(self):
         return self.query("SELECT count(*) FROM reports")[0][0]
+
+    def received_ref(self, r):
+        """The reference of the report a POST's answer says was
+        received: asserts the received page (200, a receipt), then finds
+        the report by the receipt's lookup id."""
+        receipt = receipt_of(r)
+        assert receipt, "not a received page: %s %s" % (
+            r.status, r.text[:300])
+        ref = ref_by_receipt(self.db, receipt)
+        assert ref, "no report has the receipt %s" % receipt
+        return ref
 
     # CLI
     def cli(self, *args, env=None):

@@ -31,7 +31,7 @@ TODAY = time.strftime("%Y-%m-%d", time.gmtime())
 def add_reports(st, reports):
     """Submits each report and returns the references."""
     toks = st.tokens(len(reports))
-    return [ref_of(submit(st, t, r)) for t, r in zip(toks, reports)]
+    return [ref_of(st, submit(st, t, r)) for t, r in zip(toks, reports)]
 
 
 def jlines(out):

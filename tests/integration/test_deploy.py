@@ -30,6 +30,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Response, Runner, TOP, PASSPHRASE, free_port, wait_for  # noqa: E402
+from harness import RECEIPT_RE, ref_by_receipt  # noqa: E402
 
 NAME = "tipline.example.ch"         # server_name in nginx/tipline.conf
 PREFIX = "/usr/local"
@@ -332,8 +333,9 @@ def t_socket_unit_is_for_nginx_only(d):
         assert "\n" + line + "\n" in sock, line
     with open(os.path.join(TOP, "nginx", "tipline.conf")) as f:
         site = f.read()
-    # the form page, the post, the other pages, the health check
-    assert site.count("fastcgi_pass unix:/run/tipline/tipline.sock;") == 4
+    # the form page, the post, coming back with the receipt (issue 13),
+    # the other pages, the health check
+    assert site.count("fastcgi_pass unix:/run/tipline/tipline.sock;") == 5
 
 
 # ---------------------------------------------------------------------------
@@ -690,15 +692,13 @@ def t_report_over_https(lv, tok):
     args = []
     for k, v in fields.items():
         args += ["--data-urlencode", "%s=%s" % (k, v)]
-    head, _ = lv.curl(*args, lv.url("/submit"))
-    assert head.startswith("HTTP/2 303"), head
+    head, body = lv.curl(*args, lv.url("/submit"))
+    # the received page is the POST's own answer (issue 13)
+    assert head.startswith("HTTP/2 200"), head
     assert_headers(header_lines(head), "POST /submit")
-    loc = dict((k.lower(), v) for k, v in header_lines(head))["location"]
-    m = re.match(r"^/received\?ref=(TL-[0-9A-Z]{4}-[0-9A-Z]{4})$", loc)
-    assert m, loc
-    ref = m.group(1)
-    head, body = lv.curl(lv.url(loc))
-    assert head.startswith("HTTP/2 200") and ref in body, head
+    assert "location" not in dict((k.lower(), v) for k, v in header_lines(head))
+    ref = ref_by_receipt(lv.db, RECEIPT_RE.search(body).group(1))
+    assert ref and ref not in body, ref
     assert lv.count() == before + 1
     rec = json.loads(lv.cli_ok("show", "--json", ref))
     want = {k: v for k, v in fields.items() if k != "token"}
@@ -712,7 +712,6 @@ def t_security_headers_once_on_every_response(lv):
              ("GET", "/static/style.css", None, {}, 200),
              ("GET", "/static/none.css", None, {}, 404),
              ("GET", "/nope", None, {}, 404),
-             ("GET", "/received?ref=" + lv.ref, None, {}, 200),
              ("PUT", "/", "x", {}, 405),
              ("DELETE", "/submit", None, {}, 405),
              ("POST", "/submit", "description=x",
@@ -794,7 +793,7 @@ def t_only_get_head_post(lv):
     (RFC 9110 section 15.5.6), on every route, public and onion; the
     program's own 405s keep theirs, once."""
     before = lv.count()
-    routes = [("/", "GET, HEAD"), ("/submit", "POST"), ("/received", "GET, HEAD"),
+    routes = [("/", "GET, HEAD"), ("/submit", "POST"),
               ("/privacy", "GET, HEAD"), ("/static/style.css", "GET, HEAD"),
               ("/nope", "GET, HEAD")]
     for m in ("PUT", "DELETE", "TRACE", "OPTIONS", "PATCH", "PROPFIND"):
@@ -838,9 +837,9 @@ def t_onion_block(lv, tok):
     r = lv.http(lv.onion_port, "POST", "/submit", body,
                 {"Content-Type": "application/x-www-form-urlencoded",
                  "Host": "abcdef.onion"})
-    assert r.status == 303, (r.status, r.text[:300])
+    assert r.status == 200, (r.status, r.text[:300])
     assert_headers(r.headers, "onion POST", hsts=False)
-    ref = r.header("Location").split("=", 1)[1]
+    ref = ref_by_receipt(lv.db, RECEIPT_RE.search(r.text).group(1))
     assert lv.count() == before + 1
     rec = json.loads(lv.cli_ok("show", "--json", ref))
     assert rec["record"]["fields"]["description"] == "via tor"
@@ -1112,8 +1111,8 @@ def t_reload_command_of_the_unit(lv, tok):
         if r.status != 502:
             break
         time.sleep(0.1)
-    assert r.status == 303, (r.status, r.text[:300])
-    ref = r.header("Location").split("=", 1)[1]
+    assert r.status == 200, (r.status, r.text[:300])
+    ref = ref_by_receipt(lv.db, RECEIPT_RE.search(r.text).group(1))
     rec = json.loads(lv.cli_ok("show", "--json", ref, env={
         "TIPLINE_KEY": os.path.join(lv.keys, "analyst2.key")}))
     assert rec["record"]["fields"]["description"] == "after reload"

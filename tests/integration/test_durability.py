@@ -25,7 +25,7 @@ the reporter gets an error page, never a false "received".
   ("# ..." lines).
 - read-only or missing database directory, corrupt database file, the
   database moved or deleted under a running service: a clear start-up
-  error or a 503, never a false "received" (a 303 only for a report that
+  error or a 503, never a false "received" (a received page only for a report that
   is then really there), never a crash loop, and the reports already
   stored are still there afterwards. A read-only directory is a tmpfs
   remounted read-only (EROFS) and a directory of mode 0555 with the
@@ -58,11 +58,10 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack, Runner  # noqa: E402
+from harness import Stack, Runner, receipt_of  # noqa: E402
 import open_envelope  # noqa: E402
+import receipt_ref  # noqa: E402
 
-REF = re.compile(r"^/received\?ref=(TL-[0-9A-Z]{4}-[0-9A-Z]{4})"
-                 r"(&lang=[a-z]{2})?$")
 HIDDEN = re.compile(r'<input type="hidden" name="([a-z_]+)" '
                     r'value="([^"<>&]*)">')
 PAGE_LANG = re.compile(r'<html lang="([a-z]{2})"')
@@ -152,11 +151,31 @@ def post(st, form, fields):
 
 
 def ref_of(r):
-    if r is None or r.status != 303:
+    """The receipt a received page shows (the POST's own answer, issue
+    13), or None when the report was not acknowledged. Acknowledged
+    reports are kept by their receipt; by_ref finds each one's report by
+    the receipt's lookup id when it is read back."""
+    if r is None or r.status != 200:
         return None
-    m = REF.match(r.header("Location") or "")
-    assert m, "303 with a bad Location: %r" % r.header("Location")
-    return m.group(1)
+    receipt = receipt_of(r)
+    assert receipt and r.header("Location") is None, r.text[:300]
+    return receipt
+
+
+def by_ref(db, acked):
+    """acked (receipt -> Sent) keyed by the analysts' reference, as the
+    database db maps each receipt's lookup id to its report; a receipt
+    no readable row has is kept under its own name (then missing)."""
+    out = {}
+    for receipt, sent in acked.items():
+        lookup, _ = receipt_ref.derive(receipt_ref.parse(receipt))
+        try:
+            row = query(db, "SELECT p.ref FROM receipts r JOIN reports p "
+                        "ON p.id = r.report_id WHERE r.lookup = ?", lookup)
+        except sqlite3.DatabaseError:
+            row = []
+        out[row[0][0] if row else receipt] = sent
+    return out
 
 
 def expected(fields):
@@ -210,7 +229,7 @@ def check_acked(st, db, acked):
     """acked: ref -> Sent. Every one is stored and opens to exactly what
     was sent; returns all rows, opened."""
     rows = opener(st).all(db)
-    for ref, sent in acked.items():
+    for ref, sent in by_ref(db, acked).items():
         assert ref in rows, "acknowledged report %s is missing" % ref
         rec = rows[ref]
         assert rec["fields"] == expected(sent.fields), (ref, rec["fields"])
@@ -220,6 +239,7 @@ def check_acked(st, db, acked):
 
 def check_with_cli(st, acked, n=1):
     """The C reader agrees with PyNaCl (each run unlocks the key: slow)."""
+    acked = by_ref(st.db, acked)
     for ref in sorted(acked)[:n]:
         out = st.cli_ok("show", "--json", ref)
         rec = json.loads(out)
@@ -350,7 +370,7 @@ def report_fields(rnd, tag):
 class Load:
     def __init__(self):
         self.lock = threading.Lock()
-        self.reports = []        # dicts: fields, token, refs seen on 303
+        self.reports = []        # dicts: fields, token, receipts seen on "received"
         self.answers = {}
         self.unexpected = []
 
@@ -358,7 +378,7 @@ class Load:
         key = "conn" if r is None else str(r.status)
         with self.lock:
             self.answers[key] = self.answers.get(key, 0) + 1
-            if r is not None and r.status not in (303, 502, 503, 504):
+            if r is not None and r.status not in (200, 502, 503, 504):
                 self.unexpected.append((r.status, r.text[:300]))
 
 
@@ -591,7 +611,7 @@ def t_disk_full(sc, how):
     # nothing acknowledged lost, nothing half-written, no row for a 503
     check_db(db)
     rows = check_acked(st, db, acked)
-    assert set(rows) == set(acked), "rows without an acknowledgement"
+    assert set(rows) == set(by_ref(db, acked)), "rows without an acknowledgement"
     # space returns; the same workers take reports again
     if how == "tmpfs":
         os.unlink(ballast)
@@ -607,7 +627,7 @@ def t_disk_full(sc, how):
         "the service restarted"
     check_db(db)
     rows = check_acked(st, db, acked)
-    assert set(rows) == set(acked)
+    assert set(rows) == set(by_ref(db, acked))
     check_with_cli(st, acked)
     print("# disk full (%s): %d acknowledged before the disk was full, %d "
           "answered 503, all %d taken after space returned, no restart"
@@ -763,7 +783,7 @@ def t_lock_churn(sc, busy_ms):
         holder.close()
     worst = max(w for _, w in results)
     mean = sum(w for _, w in results) / len(results)
-    refused = sum(1 for s, _ in results if s != 303)
+    refused = sum(1 for s, _ in results if s != 200)
     print("# lock churn (hold 20 ms, free 2 ms; busy_timeout_ms = %d): %d of "
           "%d reports refused, mean wait %.0f ms, worst %.0f ms" % (
               busy_ms, refused, len(results), mean * 1000, worst * 1000),
@@ -838,7 +858,7 @@ def refuses_or_answers(st, conf, sock, db, prefix, what, acked):
     """The service either stops at start with a clear message naming the
     database, or runs and answers a report with 503 or, if it could
     store it after all (its -wal and -shm files were still there), with
-    303; such a report is added to acked, to be checked later. Never a
+    "received"; such a report is added to acked, to be checked later. Never a
     crash loop: a service that runs keeps the same workers."""
     files = sorted(f for f in os.listdir(os.path.dirname(db))
                    if f.startswith("tips.db"))
@@ -887,7 +907,7 @@ def restart_and_check(sc, acked, db):
     acked[ref] = Sent(fields, form.lang)
     check_db(db)
     rows = check_acked(st, db, acked)
-    assert set(rows) == set(acked)
+    assert set(rows) == set(by_ref(db, acked))
     st.stop_fcgi()
 
 
@@ -1039,26 +1059,27 @@ def t_corrupt_file(sc):
     restart_and_check(sc, acked, st.db)
 
 
-def read_refs(st, db, refs):
-    """ref -> record for each ref whose row can be read and opened, row
-    by row through the reference index (a damaged page elsewhere in the
-    table does not stop the others)."""
+def read_refs(st, db, receipts):
+    """receipt -> record for each receipt whose report can be found and
+    opened, row by row through the indexes (a damaged page elsewhere in
+    the table does not stop the others)."""
     op = opener(st)
     out = {}
-    for ref in refs:
+    for receipt in receipts:
+        (ref,) = by_ref(db, {receipt: None})
         try:
             row = query(db, "SELECT envelope FROM reports WHERE ref = ?", ref)
         except sqlite3.DatabaseError:
             continue
         if row:
             rec = open_envelope.open_envelope(row[0][0], ref, op.pk, op.sk)
-            out[ref] = json.loads(rec)
+            out[receipt] = json.loads(rec)
     return out
 
 
 def t_corrupt_page(sc):
     """A damaged page inside a database that still opens: each report
-    gets an answer, 503 or a 303 for a report that can then be read back;
+    gets an answer, 503 or "received" for a report that can then be read back;
     the service does not crash-loop; restoring the file brings back every
     report stored before."""
     st = sc.st
@@ -1080,7 +1101,7 @@ def t_corrupt_page(sc):
                 fields = {"description": "corrupt %d" % i}
                 form = get_form(st)
                 r = post(st, form, fields)
-                assert r is not None and r.status in (303, 503), \
+                assert r is not None and r.status in (200, 503), \
                     r and (r.status, r.text[:300])
                 answers.append(r.status)
                 if ref_of(r):
@@ -1096,7 +1117,7 @@ def t_corrupt_page(sc):
     for ref, sent in during.items():
         assert ref in got, "%s acknowledged but cannot be read back" % ref
         assert got[ref]["fields"] == sent.fields
-    print("# corrupt page: %s" % ("answers %s, each 303 readable" % answers
+    print("# corrupt page: %s" % ("answers %s, each 200 readable" % answers
                                   if rc is None else "start-up error: " +
                                   err.strip()), flush=True)
     restore(st.db, good)

@@ -20,7 +20,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, Runner, TOP  # noqa: E402
 
 OPENER = os.path.join(TOP, "tests", "integration", "open_envelope.py")
-REF = re.compile(r"^/received\?ref=(TL-[0-9A-Z]{4}-[0-9A-Z]{4})")
 
 
 def pynacl_open(st, source, ref, raw=False):
@@ -32,8 +31,7 @@ def pynacl_open(st, source, ref, raw=False):
 def send(st, text):
     r = st.post({"token": st.token(), "description": text,
                  "canton": "VS"})
-    assert r.status == 303, r.status
-    return REF.match(r.header("Location")).group(1)
+    return st.received_ref(r)
 
 
 def check_version(st, version):

@@ -121,7 +121,7 @@ def t_grant_again_sends_only_what_is_missing(st, ctx):
     a = ctx["a"]
     # Reports sealed to Carla already need no grant.
     tok = st.tokens(1)[0]
-    ctx["refs"].append(ref_of(submit(st, tok, {"description": "Case 3: "
+    ctx["refs"].append(ref_of(st, submit(st, tok, {"description": "Case 3: "
                                                "after Carla joined"})))
     a.sync()
     out = a.ok("grant", "Carla Neu")
@@ -136,7 +136,7 @@ def t_removed_analyst_gets_nothing_new(st, ctx):
     a, b, c = ctx["a"], ctx["b"], ctx["c"]
     write_team(st, (a, c))
     tok = st.tokens(1)[0]
-    ref = ref_of(submit(st, tok, {"description": "Case 4: after Bruno "
+    ref = ref_of(st, submit(st, tok, {"description": "Case 4: after Bruno "
                                   "left"}))
     env = bytes(st.query("SELECT envelope FROM reports WHERE ref = ?",
                          ref)[0][0])

@@ -28,18 +28,16 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack, Runner, wait_for  # noqa: E402
+from harness import Stack, Runner, wait_for, receipt_of, ref_by_receipt  # noqa: E402,E501
 
-REF = re.compile(r"^/received\?ref=(TL-[0-9A-Z]{4}-[0-9A-Z]{4})")
 WORKERS = 8
 
 
-def ref_of(r):
-    assert r is not None and r.status == 303, \
-        "expected 303, got %s" % (r and r.status)
-    m = REF.match(r.header("Location") or "")
-    assert m, r.header("Location")
-    return m.group(1)
+def ref_of(st, r):
+    """The received page (200, a receipt), and the report it names."""
+    assert r is not None and not isinstance(r, Exception), r
+    assert receipt_of(r), "expected the received page, got %s" % r.status
+    return ref_by_receipt(st.db, receipt_of(r))
 
 
 def waiting_for_writer(pid):
@@ -88,7 +86,7 @@ def t_one_batch_one_report_per_token(st):
         os.kill(writer, signal.SIGCONT)
     for t in ts:
         t.join(30)
-    refs = [ref_of(r) for r in out]
+    refs = [ref_of(st, r) for r in out]
     assert len(set(refs[:4])) == 1, "one token, several references: %r" % refs
     assert len(set(refs)) == len(others) + 1, refs
     assert st.count() == before + len(others) + 1
@@ -132,8 +130,9 @@ def t_killed_writer(st):
     assert waited < 2, "503 only after %.1f s" % waited
     assert st.count() == before
     wait_for(lambda: st.writer() not in (None, writer), what="a new writer")
-    ref = ref_of(st.post({"token": tok, "description": "writer killed"}))
-    assert ref_of(st.post({"token": tok, "description": "again"})) == ref
+    ref = ref_of(st, st.post({"token": tok, "description": "writer killed"}))
+    assert ref and ref_of(st, st.post({"token": tok, "description":
+                                       "again"})) == ref
     assert st.count() == before + 1
     print("# killed writer: 503 after %.0f ms" % (waited * 1000), flush=True)
 

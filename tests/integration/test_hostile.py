@@ -35,10 +35,9 @@ import nacl.encoding
 import nacl.hash
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack, Runner, wait_for  # noqa: E402
+from harness import Stack, Runner, wait_for, receipt_of, ref_by_receipt, RECEIPT_RE  # noqa: E402,E501
 import open_envelope  # noqa: E402
 
-REF = re.compile(r"^/received\?ref=(TL-[0-9A-Z]{4}-[0-9A-Z]{4})")
 FORM = "application/x-www-form-urlencoded"
 EN = {"Accept-Language": "en"}
 LINE_FIELDS = ["municipality", "address", "place_type", "when", "victims_count",
@@ -76,11 +75,11 @@ class HostileStack(Stack):
         return base64.urlsafe_b64encode(raw + tag).rstrip(b"=").decode()
 
 
-def ref_of(r):
-    assert r.status == 303, "expected 303, got %d: %s" % (r.status, r.text[:300])
-    m = REF.match(r.header("Location") or "")
-    assert m, "bad Location: %r" % r.header("Location")
-    return m.group(1)
+def ref_of(st, r):
+    """The received page is the POST's answer (issue 13): a receipt, and
+    the report found by its lookup id."""
+    assert r.header("Location") is None, r.header("Location")
+    return st.received_ref(r)
 
 
 def post(st, body, ctype=FORM, path="/submit", headers=None):
@@ -101,7 +100,7 @@ def raw_status(data):
 def valid_report_goes_through(st):
     before = st.count()
     r = post(st, {"token": st.mint(), "description": "still open after an attack"})
-    ref = ref_of(r)
+    ref = ref_of(st, r)
     assert st.count() == before + 1
     assert st.query("SELECT count(*) FROM reports WHERE ref = ?", ref)[0][0] == 1
 
@@ -124,7 +123,8 @@ class Catalogue:
             assert ok, "expected %s, got %s: %s" % (
                 status, got, "" if isinstance(r, int) else r.text[:300])
             if not isinstance(r, int):
-                assert "received" not in (r.header("Location") or "") or rows or got == 303
+                assert r.header("Location") is None
+                assert receipt_of(r) is None or rows or got == 200
                 for n in needles:
                     assert n in r.text, "page lacks %r" % n
                 for k, _ in r.headers:
@@ -344,8 +344,8 @@ def add_catalogue(st, run):
              "lang": "en\r\nX-Injected: 1"}), 400)
     c.case("crlf_in_query_lang", lambda: st.request(
         "GET", "/?lang=en%0d%0aX-Injected:%201", headers=EN), 200)
-    c.case("crlf_in_received_ref", lambda: st.request(
-        "GET", "/received?ref=TL-AAAA-AAAA%0d%0aX-Injected:%201", headers=EN), 404)
+    c.case("crlf_in_a_query", lambda: st.request(
+        "GET", "/privacy?ref=TL-AAAA-AAAA%0d%0aX-Injected:%201", headers=EN), 200)
     c.case("crlf_raw_in_query", lambda: raw_one(
         st, b"GET /?lang=en\rX-Injected: 1 HTTP/1.1\r\nHost: x\r\n\r\n"), 400)
 
@@ -476,19 +476,19 @@ def add_catalogue(st, run):
     def reused():
         t = st.mint()
         before = st.count()
-        a = ref_of(post(st, {"token": t, "description": "first"}))
+        first = post(st, {"token": t, "description": "first"})
+        a = ref_of(st, first)
         r = post(st, {"token": t, "description": "second, other text"})
-        assert ref_of(r) == a
+        assert ref_of(st, r) == a and receipt_of(r) == receipt_of(first)
         assert st.count() == before + 1
         return r
-    c.case("token_reused_303_to_first_reference", reused, 303, rows=1)
+    c.case("token_reused_shows_the_first_receipt", reused, 200, rows=1)
 
     def honeypot():
         r = post(st, {"token": tok(), "description": "spam", "website": "http://spam"})
-        ref = ref_of(r)
-        assert st.query("SELECT count(*) FROM reports WHERE ref = ?", ref)[0][0] == 0
+        assert receipt_of(r) and ref_by_receipt(st.db, receipt_of(r)) is None
         return r
-    c.case("honeypot_filled_303_no_row", honeypot, 303)
+    c.case("honeypot_filled_looks_received_no_row", honeypot, 200)
     return c.size
 
 
@@ -552,11 +552,11 @@ def t_flood(st):
     assert sum(seen.values()) == 5000, seen
     # every bot told no (400), or stopped by nginx's rate limit (429,
     # 2000/s with a burst of 2000 in nginx/tipline-local.conf.in), but
-    # the honeypot bot, which is shown the ordinary "received" redirect
-    # so that it does not learn it was caught (303)
-    assert set(seen) <= {400, 303, 429}, seen
-    assert seen.get(303, 0) <= 5000 // 6 + 1, seen
-    reached = seen.get(400, 0) + seen.get(303, 0)
+    # the honeypot bot, which is shown the ordinary "received" page
+    # so that it does not learn it was caught (200)
+    assert set(seen) <= {400, 200, 429}, seen
+    assert seen.get(200, 0) <= 5000 // 6 + 1, seen
+    reached = seen.get(400, 0) + seen.get(200, 0)
     assert reached >= 3000, seen        # most reached the workers
     assert st.count() == before
     assert sorted(st.workers()) == sorted(pids), "a worker died"
@@ -607,12 +607,11 @@ def t_privacy(st):
     # Origin is the site's own, with the marker in it and in the Host
     hp = dict(h, **{"Content-Type": FORM, "Host": "host-%s.example" % MARK,
                     "Origin": "http://host-%s.example" % MARK})
-    status, loc, _ = http_from(st, "POST", "/submit" + q, urllib.parse.urlencode(
+    status, loc, body = http_from(st, "POST", "/submit" + q, urllib.parse.urlencode(
         {"token": st.mint(), "description": "privacy, hostile FIELD-" + MARK,
          "municipality": "MUNI-" + MARK}), hp)
-    assert status == 303, status
-    ref = REF.match(loc).group(1)
-    assert http_from(st, "GET", loc + "&q=Q-" + MARK, headers=h)[0] == 200
+    assert status == 200 and loc is None, (status, loc)
+    ref = ref_by_receipt(st.db, RECEIPT_RE.search(body.decode()).group(1))
     assert http_from(st, "GET", "/privacy" + q, headers=h)[0] == 200
     assert http_from(st, "GET", "/nope" + q, headers=h)[0] == 404
     # field content of a refused form: logged nowhere either
@@ -649,7 +648,7 @@ def t_server_cannot_decrypt(st):
     unwrap; docs/FORMATS.md section 3), and as the epoch's shared secret
     itself: none opens it. (Start-up refusing a secret key as a
     recipient: test_intake.py startup_errors_name_the_file_and_line.)"""
-    ref = ref_of(post(st, {"token": st.mint(), "description": "the server cannot read this"}))
+    ref = ref_of(st, post(st, {"token": st.mint(), "description": "the server cannot read this"}))
     env = st.query("SELECT envelope FROM reports WHERE ref = ?", ref)[0][0]
     assert env[:5] == b"TLEV\x02" and env[5] == 1
     epk, wrapped, nonce = env[6:38], env[38 + 8:38 + 56], env[94:118]
@@ -730,12 +729,13 @@ def check_security_headers(r, what, dynamic=True):
 
 
 def t_security_headers(st):
-    ref = ref_of(post(st, {"token": st.mint(), "description": "headers"}))
+    received = post(st, {"token": st.mint(), "description": "headers"})
+    ref_of(st, received)
     pages = [("form", st.request("GET", "/", headers=EN), 200),
              ("400", post(st, {"description": "x"}), 400),
              ("404", st.request("GET", "/nope", headers=EN), 404),
              ("405", st.request("GET", "/submit", headers=EN), 405),
-             ("received", st.request("GET", "/received?ref=" + ref, headers=EN), 200),
+             ("received", received, 200),
              ("privacy", st.request("GET", "/privacy", headers=EN), 200),
              ("415", post(st, "description=x", ctype="text/plain"), 415)]
     db = sqlite3.connect(st.db, timeout=1, isolation_level=None)

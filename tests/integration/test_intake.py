@@ -16,10 +16,10 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack, Runner, TOP, wait_for  # noqa: E402
+from harness import Stack, Runner, TOP, wait_for, receipt_of, ref_by_receipt  # noqa: E402,E501
 
 OPENER = os.path.join(TOP, "tests", "integration", "open_envelope.py")
-REF = re.compile(r"^/received\?ref=(TL-[0-9A-Z]{4}-[0-9A-Z]{4})$")
+REF = re.compile(r"TL-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 FULL = {
     "type": "labour", "canton": "VS", "municipality": "Sion",
@@ -41,11 +41,13 @@ def submit(st, tok, fields, **kw):
     return st.post(f, **kw)
 
 
-def ref_of(r):
-    assert r.status == 303, "expected 303, got %d: %s" % (r.status, r.text[:300])
-    m = REF.match(r.header("Location") or "")
-    assert m, "bad Location: %r" % r.header("Location")
-    return m.group(1)
+def ref_of(st, r):
+    """The received page is the POST's own answer (issue 13): 200, no
+    redirect, a receipt and no reference; the report is found by the
+    receipt's lookup id."""
+    assert r.header("Location") is None, r.header("Location")
+    assert not REF.search(r.text), "the page shows a reference"
+    return st.received_ref(r)
 
 
 def show_json(st, ref):
@@ -55,7 +57,7 @@ def show_json(st, ref):
 
 def expect_rejected(st, r, status, before, *needles):
     assert r.status == status, "expected %d, got %d: %s" % (status, r.status, r.text[:400])
-    assert "received" not in (r.header("Location") or "")
+    assert r.header("Location") is None and receipt_of(r) is None
     assert st.count() == before, "a row was added"
     for n in needles:
         assert n in r.text, "page lacks %r" % n
@@ -82,10 +84,13 @@ def t_static_css(st):
 def t_valid_report_end_to_end(st, tok):
     before = st.count()
     r = submit(st, tok, FULL)
-    ref = ref_of(r)
-    assert r.header("Cache-Control") == "no-store"
-    page = st.request("GET", "/received?ref=" + ref)
-    assert page.status == 200 and ref in page.text
+    ref = ref_of(st, r)
+    assert r.status == 200 and r.header("Cache-Control") == "no-store"
+    assert "<title>" in r.text and "eceive" not in r.text.split(
+        "<title>")[1].split("</title>")[0], "the title says what happened"
+    assert "Anyone who has this receipt" in r.text
+    # no page names the report: the old received URL is gone
+    assert st.request("GET", "/received?ref=" + ref).status == 404
     assert st.count() == before + 1
     day, status = st.query("SELECT day, status FROM reports WHERE ref = ?", ref)[0]
     assert status == "new"
@@ -129,9 +134,12 @@ def t_independent_decryption(st, ref):
 
 def t_reload_makes_one_report(st, tok):
     before = st.count()
-    a = ref_of(submit(st, tok, {"description": "double click"}))
-    b = ref_of(submit(st, tok, {"description": "double click"}))
+    ra = submit(st, tok, {"description": "double click"})
+    rb = submit(st, tok, {"description": "double click"})
+    a, b = ref_of(st, ra), ref_of(st, rb)
     assert a == b
+    # the same receipt again: a re-sent form is answered as the first
+    assert receipt_of(ra) == receipt_of(rb), (receipt_of(ra), receipt_of(rb))
     assert st.count() == before + 1
 
 
@@ -140,7 +148,7 @@ def t_concurrent_double_submit(st, tok):
     refs = []
 
     def go():
-        refs.append(ref_of(submit(st, tok, {"description": "racing clicks"})))
+        refs.append(ref_of(st, submit(st, tok, {"description": "racing clicks"})))
     ts = [threading.Thread(target=go) for _ in range(4)]
     for t in ts:
         t.start()
@@ -194,7 +202,7 @@ def t_bad_tokens(st):
     m = re.search(r'name="token" value="([A-Za-z0-9_-]+)"', r.text)
     assert m and m.group(1) != forged
     time.sleep(2.2)
-    ref_of(submit(st, m.group(1), {"description": "forged"}))
+    ref_of(st, submit(st, m.group(1), {"description": "forged"}))
 
 
 def t_too_fresh_token(st):
@@ -206,9 +214,10 @@ def t_too_fresh_token(st):
 def t_honeypot(st, tok):
     before = st.count()
     r = submit(st, tok, {"description": "spam", "website": "http://spam"})
-    ref = ref_of(r)          # looks like success
+    receipt = receipt_of(r)  # looks like success
+    assert receipt and r.header("Location") is None, r.status
     assert st.count() == before
-    assert st.query("SELECT count(*) FROM reports WHERE ref = ?", ref)[0][0] == 0
+    assert ref_by_receipt(st.db, receipt) is None
 
 
 def t_methods_and_paths(st):
@@ -263,7 +272,7 @@ def t_locked_database(st, toks):
         db.execute("ROLLBACK")
         db.close()
     # the same token works once the lock is gone: nothing was stored
-    ref_of(submit(st, toks[0], {"description": "while locked"}))
+    ref_of(st, submit(st, toks[0], {"description": "while locked"}))
     assert st.count() == before + 1
 
 
@@ -286,7 +295,7 @@ def t_write_failure(st, toks):
                              (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     assert sorted(st.children()) == sorted(ws)
     for tok in toks[:2]:
-        ref_of(submit(st, tok, {"description": "cannot be written"}))
+        ref_of(st, submit(st, tok, {"description": "cannot be written"}))
     assert st.count() == before + 2
     rc, out, err = st.cli("list")
     assert rc == 0, err
@@ -301,8 +310,7 @@ def t_privacy(st, tok):
             "Cookie": "session=CK-" + MARK, "Referer": "http://ref-" + MARK + "/",
             "X-Real-IP": "198.51.100.9"}
     st.request("GET", "/", headers=hdrs)
-    ref = ref_of(submit(st, tok, {"description": "privacy check"}, headers=hdrs))
-    st.request("GET", "/received?ref=" + ref, headers=hdrs)
+    ref = ref_of(st, submit(st, tok, {"description": "privacy check"}, headers=hdrs))
     submit(st, "forged", {"description": "x", "canton": "bad"}, headers=hdrs)
     st.request("GET", "/nope", headers=hdrs)
     found = st.files_containing([MARK.encode(), b"203.0.113.77", b"198.51.100.9"])
@@ -317,13 +325,13 @@ def t_worker_restart(st, tok):
              what="a new worker")
     for _ in range(5):
         assert st.request("GET", "/").status == 200
-    ref_of(submit(st, tok, {"description": "after a worker crash"}))
+    ref_of(st, submit(st, tok, {"description": "after a worker crash"}))
 
 
 def t_cli_errors(st, ref):
     rc, _, err = st.cli("show", "TL-0000-0000")
     assert rc == 1 and "no report" in err
-    rc, _, err = st.cli("show", "nonsense")
+    rc, _, err = st.cli("show", "TL-12")
     assert rc == 2 and "not a reference" in err
     bad = os.path.join(st.dir, "badpass")
     with open(bad, "w") as f:
@@ -438,7 +446,7 @@ def main():
         def e2e():
             nonlocal ref
             ref = t_valid_report_end_to_end(st, toks[0])
-        run.run("valid_report_303_received_and_opens_to_what_was_sent", e2e)
+        run.run("valid_report_received_page_with_receipt_opens_to_what_was_sent", e2e)
         run.run("pynacl_opens_the_envelope_from_the_format_doc",
                 lambda: t_independent_decryption(st, ref))
         run.run("reload_of_the_same_post_makes_one_report",

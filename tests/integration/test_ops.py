@@ -52,7 +52,7 @@ def t_sighup_reload(st):
     wait_for(lambda: "reload failed" in st.logs(), what="the reload to fail")
     assert st.workers() == old
     tok = st.tokens(1)[0]
-    ref = ref_of(submit(st, tok, {"description": "after a bad reload"}))
+    ref = ref_of(st, submit(st, tok, {"description": "after a bad reload"}))
     st.cli_ok("show", ref)
     # a good file with a second key: new workers, new reports sealed to both
     with open(st.pub, "w") as f:
@@ -62,7 +62,7 @@ def t_sighup_reload(st):
     wait_for(lambda: replaced(st, old), what="workers restarted")
     assert "recipients reloaded: 2 keys" in st.logs()
     tok = st.tokens(1)[0]
-    ref2 = ref_of(submit(st, tok, {"description": "after a good reload"}))
+    ref2 = ref_of(st, submit(st, tok, {"description": "after a good reload"}))
     env = dict(os.environ, TIPLINE_DB=st.db, TIPLINE_PASSPHRASE_FILE=st.passfile)
     p = subprocess.run([os.path.join(st.build, "tipline"), "show", "--json", ref2,
                         "--key", other + ".key"], env=env, capture_output=True, timeout=60)

@@ -55,7 +55,7 @@ def setup(st):
     st.stop_fcgi()
     st.start_fcgi()
     toks = st.tokens(3)
-    ctx["refs"] = [ref_of(submit(st, t, {"description": "Report %d, "
+    ctx["refs"] = [ref_of(st, submit(st, t, {"description": "Report %d, "
                                          "sealed" % i}))
                    for i, t in enumerate(toks)]
     t = oe.parse_team(team, "team")

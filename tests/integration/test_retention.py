@@ -82,7 +82,7 @@ def t_delivered_and_old_emptied_bytes_gone(st, ctx):
 
 def t_report_one_analyst_lacks_stays(st, ctx):
     a, b = ctx["a"], ctx["b"]
-    ref = ref_of(submit(st, st.tokens(1)[0], {"description": "Case 9"}))
+    ref = ref_of(st, submit(st, st.tokens(1)[0], {"description": "Case 9"}))
     make_old(st, ref)
     a.sync()
     a.sync()
@@ -106,7 +106,7 @@ def t_newcomer_holds_back_and_skips_emptied(st, ctx):
         g.write(f.read())
     st.stop_fcgi()
     st.start_fcgi()
-    ref = ref_of(submit(st, st.tokens(1)[0], {"description": "Case 10"}))
+    ref = ref_of(st, submit(st, st.tokens(1)[0], {"description": "Case 10"}))
     make_old(st, ref)
     for x in (a, b, a, b):
         x.sync()

@@ -71,7 +71,7 @@ def setup(st):
     st.stop_fcgi()
     st.start_fcgi()
     toks = st.tokens(3)
-    refs = [ref_of(submit(st, t, {"description": "Case %d: a farm near "
+    refs = [ref_of(st, submit(st, t, {"description": "Case %d: a farm near "
                                   "the border" % i})) for i, t in
             enumerate(toks)]
     return a, b, refs
@@ -202,7 +202,7 @@ def t_review_on_a_case_file_signs(st, a, b, refs):
     """review's decisions on a case file are signed route events."""
     import pty
     import select
-    ref = ref_of(submit(st, st.tokens(1)[0], {"description": "review me"}))
+    ref = ref_of(st, submit(st, st.tokens(1)[0], {"description": "review me"}))
     b.sync()
     env = dict(os.environ, TIPLINE_PASSPHRASE_FILE=st.passfile, **b.env())
     env.pop("TIPLINE_DB")

@@ -93,7 +93,7 @@ def t_intake_seals_to_the_whole_team(st, ctx):
     parsed = oe.parse_team(team, "team")
     assert [m["name"] for m in parsed] == ["Anna Muster", "Bruno Beispiel"]
     restart_with(st, team)
-    ref = ref_of(submit(st, st.tokens(1)[0], {"description": "A van at "
+    ref = ref_of(st, submit(st, st.tokens(1)[0], {"description": "A van at "
                                               "the border, every night"}))
     ctx["ref"] = ref
     env = st.query("SELECT envelope FROM reports WHERE ref = ?", ref)[0][0]
@@ -138,7 +138,7 @@ def t_v1_key_upgrades_and_still_opens(st, ctx):
     --name: the same key id, an identity line, the report still opens."""
     with open(ctx["v1_pub"], "rb") as f:
         restart_with(st, f.read())
-    ref = ref_of(submit(st, st.tokens(1)[0], {"description": "Sealed to "
+    ref = ref_of(st, submit(st, st.tokens(1)[0], {"description": "Sealed to "
                                               "the v1 key"}))
     old_id = st.cli_ok("pubkey").split()[1]
     rc, _, err = st.cli("passwd", "--new-passphrase-file", st.passfile,

@@ -87,6 +87,34 @@ TEST(insert_stores_one_row_with_status_new)
 	store_close(st);
 }
 
+/* Issue 13: the receipt's lookup id and public key go in with the
+ * report, in its transaction; a re-sent POST adds no second row; the
+ * row goes when the report is deleted. */
+TEST(a_receipt_row_is_stored_with_its_report_and_deleted_with_it)
+{
+	struct store *st = open_store(100);
+	unsigned char nonce[TOKEN_NONCE];
+	struct store_receipt rc;
+	char dup[REF_LEN + 1];
+	long long id;
+
+	randombytes_buf(nonce, sizeof(nonce));
+	randombytes_buf(&rc, sizeof(rc));
+	CHECK(store_insert_with(st, nonce, "TL-RCPT-0001", "2026-11-29",
+	    "2099-12-31", env, sizeof(env), &rc, dup) == STORE_OK);
+	CHECK(store_insert_with(st, nonce, "TL-RCPT-0002", "2026-11-29",
+	    "2099-12-31", env, sizeof(env), &rc, dup) == STORE_DUP);
+	CHECK(strcmp(dup, "TL-RCPT-0001") == 0);
+	CHECK(query_int("SELECT count(*) FROM receipts r JOIN reports p ON "
+	    "p.id = r.report_id WHERE p.ref = 'TL-RCPT-0001' AND "
+	    "length(r.lookup) = 32 AND length(r.public_key) = 32") == 1);
+	CHECK(query_int("SELECT count(*) FROM receipts") == 1);
+	id = query_int("SELECT id FROM reports WHERE ref = 'TL-RCPT-0001'");
+	CHECK(store_delete(st, &id, 1) >= 0);
+	CHECK(query_int("SELECT count(*) FROM receipts") == 0);
+	store_close(st);
+}
+
 TEST(a_reused_token_returns_the_first_reference_and_adds_nothing)
 {
 	struct store *st = open_store(100);
@@ -717,6 +745,7 @@ main(void)
 	RUN(batch_stores_its_rows_and_one_report_per_token);
 	RUN(a_failed_batch_stores_nothing_and_fails_every_row);
 	RUN(references_are_well_formed_and_differ);
+	RUN(a_receipt_row_is_stored_with_its_report_and_deleted_with_it);
 	rv = T_DONE();
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/tips.db-wal", dir);
