@@ -62,6 +62,18 @@
  * whole. Browsers send well under 100 bytes. */
 #define MAX_ACCEPT_LANGUAGE	512
 
+/* Attachments (multipart/form-data, RFC 7578; lib/multipart.c). The
+ * numbers of files and bytes are defaults a config can lower
+ * (max_files, max_file_bytes, max_files_bytes), never raise. */
+#define MAX_BOUNDARY		70	/* RFC 2046 section 5.1.1 */
+#define MAX_PART_HEADER		2048	/* bytes of one part's header block */
+#define MAX_FILENAME		255	/* bytes of a file name as sent */
+#define MAX_FILES		5
+#define MAX_FILE_BYTES		(10 * 1024 * 1024)
+#define MAX_FILES_BYTES		(25 * 1024 * 1024)
+/* Parts in one body: every field, and every file. */
+#define MAX_PARTS		(MAX_FORM_PAIRS + MAX_FILES)
+
 /* Worker pool. */
 #define MAX_WORKERS		64
 
