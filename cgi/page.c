@@ -71,6 +71,21 @@ const char *const page_msgs[MSG_MAX] = {
 	    "contact details. Please change your answer or delete the details, "
 	    "or send the report as it is."),
 	[MSG_SEND_AS_IS] = N_("Send as it is"),
+	[MSG_FILE_KIND] = N_("Your report was NOT received: the file "
+	    "{file} is not a kind we accept (photos: JPEG, PNG, "
+	    "WebP, HEIC; PDF documents; plain text). What you wrote is kept "
+	    "below. Please choose your files again and send it."),
+	[MSG_FILE_TOO_LARGE] = N_("Your report was NOT received: the file "
+	    "{file} is larger than {limit} MB. What you wrote is "
+	    "kept below. Please choose your files again and send it."),
+	[MSG_FILES_TOO_MANY] = N_("Your report was NOT received: at most "
+	    "{limit} files can be sent with a report, and {file} "
+	    "was one more. What you wrote is kept below. Please choose your "
+	    "files again and send it."),
+	[MSG_FILES_TOO_LARGE] = N_("Your report was NOT received: the files "
+	    "together are larger than {limit} MB (from {file} "
+	    "on). What you wrote is kept below. Please choose your files "
+	    "again and send it."),
 };
 
 const char *
@@ -545,9 +560,44 @@ summary_question(struct buf *b, const struct catalog *cat, int ask)
 	buf_str(b, "</button></li>\n");
 }
 
+/* The translation of msgid, escaped, with {file} and {limit} filled in
+ * (the name isolated, so that a right-to-left name does not reorder the
+ * sentence around it). */
+static void
+tr_escape_fill(struct buf *b, const struct catalog *cat, const char *msgid,
+    const char *file, const char *limit)
+{
+	const char *s = catalog_tr(cat, msgid), *p;
+
+	while ((p = strchr(s, '{')) != NULL) {
+		html_escape(b, s, (size_t)(p - s));
+		if (strncmp(p, "{file}", 6) == 0 && file != NULL) {
+			buf_str(b, "<strong><bdi>");
+			html_escape(b, file, strlen(file));
+			buf_str(b, "</bdi></strong>");
+			s = p + 6;
+		} else if (strncmp(p, "{limit}", 7) == 0 && limit != NULL) {
+			html_escape(b, limit, strlen(limit));
+			s = p + 7;
+		} else {
+			html_escape(b, p, 1);
+			s = p + 1;
+		}
+	}
+	html_escape(b, s, strlen(s));
+}
+
 void
 page_error_summary(struct buf *b, const struct catalog *cat,
     const struct report *r, const char *general, int ask)
+{
+	page_error_summary_file(b, cat, r, general, ask, NULL, NULL);
+}
+
+void
+page_error_summary_file(struct buf *b, const struct catalog *cat,
+    const struct report *r, const char *general, int ask, const char *file,
+    const char *limit)
 {
 	size_t i;
 
@@ -560,7 +610,10 @@ page_error_summary(struct buf *b, const struct catalog *cat,
 	buf_str(b, "</h2>\n<ul>\n");
 	if (general != NULL) {
 		buf_str(b, "<li>");
-		tr_escape(b, cat, general);
+		if (file != NULL)
+			tr_escape_fill(b, cat, general, file, limit);
+		else
+			tr_escape(b, cat, general);
 		buf_str(b, "</li>\n");
 	}
 	if (ask != ASK_NONE)

@@ -47,6 +47,10 @@ enum msg {
 	MSG_UNREADABLE, MSG_TOKEN_FRESH, MSG_TOKEN_EXPIRED, MSG_TOKEN_BAD,
 	MSG_UNEXPECTED, MSG_LANGUAGE, MSG_ASK_HOW, MSG_ASK_KEEP,
 	MSG_SEND_AS_IS,
+	/* Attachments (cgi/upload.h): {file} is the file's safe name,
+	 * {limit} a number of files or of MB. */
+	MSG_FILE_KIND, MSG_FILE_TOO_LARGE, MSG_FILES_TOO_MANY,
+	MSG_FILES_TOO_LARGE,
 	MSG_MAX
 };
 
@@ -88,6 +92,12 @@ void	page_fields(struct buf *, const struct catalog *,
  * adds a question with a "Send as it is" button. */
 void	page_error_summary(struct buf *, const struct catalog *,
 	    const struct report *r, const char *general, int ask);
+/* The same with general, a page_msgs entry that holds {file} and
+ * {limit}, filled with file (a safe name, multipart_safe_name) and
+ * limit. */
+void	page_error_summary_file(struct buf *, const struct catalog *,
+	    const struct report *r, const char *general, int ask,
+	    const char *file, const char *limit);
 /* The language links, in a <details> that works without script: each
  * to here + "lang=xx", here being a path and query prefix such as "/?"
  * or "/received?ref=TL-...&"; only the n languages in langs. */

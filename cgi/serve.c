@@ -22,6 +22,7 @@
 #include "record.h"
 #include "serve.h"
 #include "site.h"
+#include "upload.h"
 #include "writer.h"
 
 static const char *const common_headers =
@@ -221,11 +222,13 @@ error_page(struct ctx *c, const struct view *vw, struct buf *out,
 }
 
 /* The form, empty (r NULL) or as the reporter sent it, with errors and
- * a general message (a page_msgs entry) at the top. */
+ * a general message (a page_msgs entry) at the top; file and limit fill
+ * a message about an attachment (page_error_summary_file). */
 static int
-form_page_ask(struct ctx *c, const struct view *vw, struct buf *out,
+form_page_full(struct ctx *c, const struct view *vw, struct buf *out,
     int status, const struct report *r, const char *general, int ask,
-    const char *token, const char *extra_headers)
+    const char *token, const char *extra_headers, const char *file,
+    const char *limit)
 {
 	struct buf fieldsb, summary, content;
 	char fresh[TOKEN_CHARS + 1];
@@ -239,7 +242,8 @@ form_page_ask(struct ctx *c, const struct view *vw, struct buf *out,
 	buf_init(&summary, MAX_PAGE);
 	buf_init(&content, MAX_PAGE);
 	page_fields(&fieldsb, vw->cat, r);
-	page_error_summary(&summary, vw->cat, r, general, ask);
+	page_error_summary_file(&summary, vw->cat, r, general, ask, file,
+	    limit);
 	{
 		const struct var v[] = {
 			{ "errors", summary.p, VAR_HTML },
@@ -255,6 +259,15 @@ form_page_ask(struct ctx *c, const struct view *vw, struct buf *out,
 	buf_free(&summary);
 	buf_free(&content);
 	return rv;
+}
+
+static int
+form_page_ask(struct ctx *c, const struct view *vw, struct buf *out,
+    int status, const struct report *r, const char *general, int ask,
+    const char *token, const char *extra_headers)
+{
+	return form_page_full(c, vw, out, status, r, general, ask, token,
+	    extra_headers, NULL, NULL);
 }
 
 static int
@@ -409,21 +422,44 @@ accept_report(struct ctx *c, const struct view *vw, struct buf *out,
 	    r->token, "Retry-After: 60\r\n");
 }
 
+/* The form again, with the reporter's text, naming the attachment that
+ * was refused and why (cgi/upload.h); nothing is stored. */
 static int
-handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
-    size_t len)
+file_refused(struct ctx *c, const struct view *vw, struct buf *out,
+    const struct report *r, const struct upload *up, const char *token)
+{
+	static const enum msg msgs[] = {
+		[UPLOAD_KIND] = MSG_FILE_KIND,
+		[UPLOAD_TOO_LARGE] = MSG_FILE_TOO_LARGE,
+		[UPLOAD_TOO_MANY] = MSG_FILES_TOO_MANY,
+		[UPLOAD_TOTAL] = MSG_FILES_TOO_LARGE,
+	};
+	char limit[32];
+	long long n;
+
+	n = up->refusal == UPLOAD_TOO_MANY ? c->cfg->max_files :
+	    up->refusal == UPLOAD_TOTAL ? c->cfg->max_files_bytes >> 20 :
+	    c->cfg->max_file_bytes >> 20;
+	snprintf(limit, sizeof(limit), "%lld", n);
+	return form_page_full(c, vw, out, up->refusal == UPLOAD_KIND ? 415 :
+	    up->refusal == UPLOAD_TOO_MANY ? 400 : 413, r,
+	    page_msgs[msgs[up->refusal]], ASK_NONE, token, NULL, up->refused,
+	    limit);
+}
+
+/* A parsed report, from either encoding; up holds its attachments (NULL
+ * for an urlencoded body). */
+static int
+handle_report(struct ctx *c, struct view *vw, struct buf *out,
+    struct form *f, const struct upload *up)
 {
 	unsigned char nonce[TOKEN_NONCE];
 	struct report r;
-	struct form f;
 	enum token_err te = TOKEN_E_FORMAT;
 	const char *general;
 	int rv, l, ask;
 
-	if (form_parse(body, len, &f) != FORM_OK)
-		return form_page(c, vw, out, 400, NULL,
-		    page_msgs[MSG_UNREADABLE], NULL, NULL);
-	form_check(&f, &r);
+	form_check(f, &r);
 	/* form_check dropped a lang or token that failed its checks, so
 	 * strlen() is their whole length here. */
 	if (r.lang != NULL && (l = offered(c, r.lang, strlen(r.lang))) >= 0)
@@ -433,7 +469,6 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 		char ref[REF_LEN + 1];
 
 		ref_make(ref);
-		form_free(&f);
 		return redirect_received(vw, out, ref);
 	}
 	if (r.token != NULL)
@@ -446,6 +481,16 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 	if (general != NULL || r.nerr > 0)
 		rv = form_page(c, vw, out, 400, &r, general, te == TOKEN_OK ?
 		    r.token : NULL, NULL);
+	else if (up != NULL && up->refusal != UPLOAD_OK)
+		rv = file_refused(c, vw, out, &r, up, r.token);
+	else if (up != NULL && up->nfiles > 0) {
+		/* Sealing and storing files comes with issue 14's stages 3
+		 * and 5; until then a report with files is not taken. */
+		fprintf(stderr, "tipline-fcgi: report with files not stored: "
+		    "attachments are not stored yet\n");
+		rv = form_page(c, vw, out, 503, &r, page_msgs[MSG_NOT_STORED],
+		    r.token, "Retry-After: 60\r\n");
+	}
 	else if ((ask = ask_report(&r)) != ASK_NONE)
 		/* A question, not an error: the same token, so that the
 		 * answer can be sent at once. */
@@ -453,6 +498,20 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 		    NULL);
 	else
 		rv = accept_report(c, vw, out, &r, nonce);
+	return rv;
+}
+
+static int
+handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
+    size_t len)
+{
+	struct form f;
+	int rv;
+
+	if (form_parse(body, len, &f) != FORM_OK)
+		return form_page(c, vw, out, 400, NULL,
+		    page_msgs[MSG_UNREADABLE], NULL, NULL);
+	rv = handle_report(c, vw, out, &f, NULL);
 	form_free(&f);
 	return rv;
 }
@@ -469,10 +528,10 @@ is_urlencoded(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Content-Length as a number within MAX_BODY; -1 missing or malformed,
- * -2 too large. */
+/* Content-Length as a number within max; -1 missing or malformed, -2
+ * too large. */
 static long
-content_length(const char *s)
+content_length(const char *s, long max)
 {
 	char *end;
 	unsigned long long v;
@@ -481,7 +540,7 @@ content_length(const char *s)
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno != 0 || v > MAX_BODY)
+	if (errno != 0 || v > (unsigned long long)max)
 		return -2;
 	return (long)v;
 }
@@ -504,15 +563,48 @@ read_body(const struct req *rq, char *buf, size_t len)
 	return rq->read(rq->io, &extra, 1) == 0 ? 0 : -1;
 }
 
+/* A report with a file input: multipart/form-data, read and checked as
+ * it arrives (cgi/upload.h). A body that cannot be read as multipart
+ * gets the same answers as a bad urlencoded one. */
+static int
+handle_upload(struct ctx *c, struct view *vw, const struct req *rq,
+    struct buf *out, size_t len)
+{
+	struct upload *up;
+	enum multipart_err e;
+	int rv;
+
+	if ((up = malloc(sizeof(*up))) == NULL)
+		return error_page(c, vw, out, 503, MSG_NOT_RECEIVED_H,
+		    MSG_TRY_LATER, "Retry-After: 60\r\n");
+	e = upload_read(up, c->cfg, rq->content_type, len, rq->read, rq->io);
+	if (e == MULTIPART_E_TRUNCATED)
+		rv = error_page(c, vw, out, 400, MSG_NOT_RECEIVED_H,
+		    MSG_INCOMPLETE, NULL);
+	else if (e != MULTIPART_OK)
+		rv = form_page(c, vw, out, 400, NULL,
+		    page_msgs[MSG_UNREADABLE], NULL, NULL);
+	else
+		rv = handle_report(c, vw, out, &up->form, up);
+	upload_free(up);
+	free(up);
+	return rv;
+}
+
 static int
 handle_submit(struct ctx *c, struct view *vw, const struct req *rq,
     struct buf *out)
 {
-	long len = content_length(rq->content_length);
+	char boundary[MAX_BOUNDARY];
+	size_t blen;
+	int multi = multipart_boundary(rq->content_type, boundary, &blen) !=
+	    MULTIPART_E_TYPE;
+	long len = content_length(rq->content_length, multi ? MAX_UPLOAD :
+	    MAX_BODY);
 	char *body;
 	int rv;
 
-	if (!is_urlencoded(rq->content_type))
+	if (!multi && !is_urlencoded(rq->content_type))
 		return error_page(c, vw, out, 415, MSG_NOT_RECEIVED_H,
 		    MSG_BAD_TYPE, NULL);
 	if (len == -1)
@@ -521,6 +613,8 @@ handle_submit(struct ctx *c, struct view *vw, const struct req *rq,
 	if (len == -2)
 		return error_page(c, vw, out, 413, MSG_NOT_RECEIVED_H,
 		    MSG_TOO_LARGE, NULL);
+	if (multi)
+		return handle_upload(c, vw, rq, out, (size_t)len);
 	if ((body = malloc((size_t)len + 1)) == NULL)
 		return error_page(c, vw, out, 503, MSG_NOT_RECEIVED_H,
 		    MSG_TRY_LATER, "Retry-After: 60\r\n");

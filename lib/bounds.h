@@ -73,6 +73,12 @@
 #define MAX_FILES_BYTES		(25 * 1024 * 1024)
 /* Parts in one body: every field, and every file. */
 #define MAX_PARTS		(MAX_FORM_PAIRS + MAX_FILES)
+/* Largest multipart/form-data body: the files, and a MiB for the fields
+ * (at most MAX_BODY together) and the parts' headers and boundaries
+ * (MAX_PARTS of at most MAX_PART_HEADER + 2 * MAX_BOUNDARY). nginx's
+ * client_max_body_size and client_body_buffer_size in location = /submit
+ * must be this, in MiB ("26m"): tests/integration/test_upload_limits.py. */
+#define MAX_UPLOAD		(MAX_FILES_BYTES + 1024 * 1024)
 
 /* Worker pool. */
 #define MAX_WORKERS		64
