@@ -43,7 +43,7 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(LDFLAGS) \
 LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
 	   lib/keyfile.c lib/record.c lib/store.c lib/config.c lib/util.c \
 	   lib/lang.c lib/catalog.c lib/profile.c lib/ask.c lib/team.c \
-	   lib/event.c lib/frame.c lib/multipart.c lib/filekind.c
+	   lib/event.c lib/frame.c lib/multipart.c lib/filekind.c lib/attach.c
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema.o
 CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c cgi/writer.c cgi/site.c \
 	   cgi/upload.c
@@ -54,7 +54,7 @@ CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
 RELAY_SRC = relay/relay.c
 RELAY_OBJ = $(RELAY_SRC:relay/%.c=$(BUILD)/relay/%.o)
 UNIT	 = form token envelope keyfile record store config page i18n util \
-	   profile team event multipart filekind
+	   profile team event multipart filekind attach
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
 UNIT_OBJ = $(UNIT:%=$(BUILD)/tests/unit/t_%.o)
 
