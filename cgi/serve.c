@@ -447,6 +447,103 @@ file_refused(struct ctx *c, const struct view *vw, struct buf *out,
 	    limit);
 }
 
+static int
+seal(struct ctx *c, const char *ref, const unsigned char *pt, size_t n,
+    unsigned char **env, size_t *envlen)
+{
+	return c->epoch != NULL ? envelope_seal_epoch(c->epoch, &c->rcpt, ref,
+	    pt, n, env, envlen) : envelope_seal(&c->rcpt, ref, pt, n, env,
+	    envlen);
+}
+
+/* A report with files: its reference was fixed before the body was
+ * read (each chunk is bound to it), so a collision is not retried but
+ * answered 503; the heads are sealed like the record, under "REF/i";
+ * the chunks wait in the spool, which the writer reads inside the
+ * report's transaction. */
+static enum store_res
+store_with_files(struct ctx *c, const char *rec, const unsigned char *nonce,
+    const struct upload *up, char dupref[REF_LEN + 1])
+{
+	struct store_file files[MAX_FILES];
+	struct store_batch_row row;
+	char day[11], expires[11], href[ATTACH_REF_MAX];
+	unsigned char *env = NULL;
+	size_t envlen, i, n = 0;
+	enum store_res res = STORE_ERR;
+
+	day_utc((time_t)c->now(), day);
+	day_utc((time_t)(c->now() + (uint64_t)c->cfg->token_max_age),
+	    expires);
+	memset(files, 0, sizeof(files));
+	for (n = 0; n < up->nfiles; n++) {
+		attach_head_ref(up->ref, (unsigned)n, href);
+		if (seal(c, href, up->files[n].head, up->files[n].headlen,
+		    (unsigned char **)&files[n].head, &files[n].headlen) != 0)
+			goto out;
+		files[n].nchunks = up->files[n].nchunks;
+		files[n].fd = up->spool;
+	}
+	for (i = 1; i < n; i++)
+		files[i].off = files[i - 1].off +
+		    (uint64_t)files[i - 1].nchunks * STORE_CHUNK;
+	if (seal(c, up->ref, (const unsigned char *)rec, strlen(rec), &env,
+	    &envlen) != 0)
+		goto out;
+	if (c->writer != NULL)
+		res = writer_insert_files(c->writer, nonce, up->ref, day,
+		    expires, env, envlen, files, n, dupref);
+	else {
+		memset(&row, 0, sizeof(row));
+		memcpy(row.nonce, nonce, TOKEN_NONCE);
+		memcpy(row.ref, up->ref, sizeof(row.ref));
+		memcpy(row.day, day, sizeof(row.day));
+		memcpy(row.expires, expires, sizeof(row.expires));
+		row.env = env;
+		row.envlen = envlen;
+		row.files = files;
+		row.nfiles = n;
+		res = store_insert_batch(c->store, &row, 1);
+		if (res == STORE_OK)
+			res = row.res;
+		if (res == STORE_DUP)
+			memcpy(dupref, row.dupref, REF_LEN + 1);
+	}
+out:
+	free(env);
+	for (i = 0; i < n; i++)
+		free((void *)files[i].head);
+	return res == STORE_REF_TAKEN ? STORE_BUSY : res;
+}
+
+static int
+accept_report_files(struct ctx *c, const struct view *vw, struct buf *out,
+    const struct report *r, const unsigned char *nonce,
+    const struct upload *up)
+{
+	char dup[REF_LEN + 1], *rec;
+	enum store_res res = STORE_ERR;
+
+	if (!upload_failed(up) &&
+	    (rec = record_build(r, lang_code(vw->lang))) != NULL) {
+		res = store_with_files(c, rec, nonce, up, dup);
+		record_free_string(rec);
+	}
+	if (res == STORE_OK)
+		return redirect_received(vw, out, up->ref);
+	if (res == STORE_DUP)
+		return redirect_received(vw, out, dup);
+	if (res == STORE_USED)
+		return form_page(c, vw, out, 400, r, page_msgs[MSG_TOKEN_BAD],
+		    NULL, NULL);
+	fprintf(stderr, "tipline-fcgi: report with files not stored: %s\n",
+	    res == STORE_BUSY ? "busy, or reference taken" : res ==
+	    STORE_FULL ? "database at max_db_size, or disk full" :
+	    "sealing, spooling or database error");
+	return form_page(c, vw, out, 503, r, page_msgs[MSG_NOT_STORED],
+	    r->token, "Retry-After: 60\r\n");
+}
+
 /* A parsed report, from either encoding; up holds its attachments (NULL
  * for an urlencoded body). */
 static int
@@ -483,14 +580,8 @@ handle_report(struct ctx *c, struct view *vw, struct buf *out,
 		    r.token : NULL, NULL);
 	else if (up != NULL && up->refusal != UPLOAD_OK)
 		rv = file_refused(c, vw, out, &r, up, r.token);
-	else if (up != NULL && up->nfiles > 0) {
-		/* Sealing and storing files comes with issue 14's stages 3
-		 * and 5; until then a report with files is not taken. */
-		fprintf(stderr, "tipline-fcgi: report with files not stored: "
-		    "attachments are not stored yet\n");
-		rv = form_page(c, vw, out, 503, &r, page_msgs[MSG_NOT_STORED],
-		    r.token, "Retry-After: 60\r\n");
-	}
+	else if (up != NULL && up->nfiles > 0)
+		rv = accept_report_files(c, vw, out, &r, nonce, up);
 	else if ((ask = ask_report(&r)) != ASK_NONE)
 		/* A question, not an error: the same token, so that the
 		 * answer can be sent at once. */

@@ -3,8 +3,10 @@
  * checked as bytes arrive, so memory stays at the text fields (at most
  * MAX_BODY) plus one read buffer, whatever the files' sizes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -65,14 +67,88 @@ on_begin(void *ctx, const struct multipart_part *p)
 	return 0;
 }
 
+/* The spool: made at a report's first file byte, in the database's
+ * directory (the same disk, and the writer can read it), unlinked at
+ * once so that nothing is left if the worker dies. */
+static int
+spool_open(struct upload *u)
+{
+	char path[CONFIG_PATH_MAX + 32], *slash;
+
+	if (u->spool >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s", u->cfg->database);
+	slash = strrchr(path, '/');
+	snprintf(slash != NULL ? slash + 1 : path, sizeof(path) -
+	    (size_t)(slash != NULL ? slash + 1 - path : 0),
+	    ".tipline-spool-XXXXXX");
+	if ((u->spool = mkstemp(path)) < 0)
+		return -1;
+	unlink(path);
+	return 0;
+}
+
+static int
+spool_write(void *ctx, uint32_t chunkno, const unsigned char *ct, size_t n)
+{
+	struct upload *u = ctx;
+	ssize_t w;
+
+	(void)chunkno;
+	while (n > 0) {
+		if ((w = write(u->spool, ct, n)) <= 0)
+			return -1;
+		ct += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Sealing stops at the first refusal: nothing of this report will be
+ * stored, so nothing more is encrypted. */
+static void
+seal_data(struct upload *u, struct upload_file *f, const unsigned char *d,
+    size_t n)
+{
+	if (u->refusal != UPLOAD_OK || u->spool_failed)
+		return;
+	if (f->seal == NULL && (spool_open(u) != 0 ||
+	    (f->seal = attach_seal_new(u->ref, (unsigned)(f - u->files),
+	    spool_write, u)) == NULL)) {
+		u->spool_failed = 1;
+		return;
+	}
+	if (attach_seal_update(f->seal, d, n) != 0)
+		u->spool_failed = 1;
+}
+
+static void
+seal_end(struct upload *u, struct upload_file *f)
+{
+	if (u->refusal == UPLOAD_OK && !u->spool_failed && f->seal != NULL) {
+		if (attach_seal_final(f->seal, f->kind, f->name, f->namelen,
+		    f->head, &f->headlen) != 0)
+			u->spool_failed = 1;
+		f->nchunks = (uint32_t)(attach_bucket(f->size) / ATTACH_CHUNK);
+	}
+	attach_seal_free(f->seal);
+	f->seal = NULL;
+}
+
+int
+upload_failed(const struct upload *u)
+{
+	return u->spool_failed;
+}
+
 static void
 sniff(struct upload *u, struct upload_file *f)
 {
-	f->kind = filekind_sniff(f->head, f->nhead);
+	f->kind = filekind_sniff(f->first, f->nfirst);
 	if (f->kind == FILEKIND_NONE)
 		refuse(u, UPLOAD_KIND, f);
 	else if (f->kind == FILEKIND_TEXT)
-		filekind_text_feed(&f->text, f->head, f->nhead);
+		filekind_text_feed(&f->text, f->first, f->nfirst);
 }
 
 static void
@@ -88,18 +164,19 @@ file_data(struct upload *u, struct upload_file *f, const unsigned char *d,
 	}
 	if (f->size == 0)
 		u->nfiles++;	/* its first byte: not an empty input */
+	seal_data(u, f, d, n);
 	f->size += n;
 	u->total += n;
 	if (u->total > (uint64_t)u->cfg->max_files_bytes)
 		refuse(u, UPLOAD_TOTAL, f);
-	if (f->nhead < FILEKIND_SNIFF) {
-		k = FILEKIND_SNIFF - f->nhead;
+	if (f->nfirst < FILEKIND_SNIFF) {
+		k = FILEKIND_SNIFF - f->nfirst;
 		k = k < n ? k : n;
-		memcpy(f->head + f->nhead, d, k);
-		f->nhead += k;
+		memcpy(f->first + f->nfirst, d, k);
+		f->nfirst += k;
 		d += k;
 		n -= k;
-		if (f->nhead == FILEKIND_SNIFF)
+		if (f->nfirst == FILEKIND_SNIFF)
 			sniff(u, f);
 	}
 	if (f->kind == FILEKIND_TEXT && n > 0)
@@ -146,10 +223,11 @@ on_end(void *ctx, const struct multipart_part *p)
 		return 0;
 	if (p->too_large)
 		refuse(u, UPLOAD_TOO_LARGE, f);
-	if (f->nhead < FILEKIND_SNIFF)
+	if (f->nfirst < FILEKIND_SNIFF)
 		sniff(u, f);
 	if (f->kind == FILEKIND_TEXT && !filekind_text_end(&f->text))
 		refuse(u, UPLOAD_KIND, f);
+	seal_end(u, f);
 	u->cur = NULL;
 	return 0;
 }
@@ -168,6 +246,8 @@ upload_read(struct upload *u, const struct config *cfg, const char *ctype,
 
 	memset(u, 0, sizeof(*u));
 	u->cfg = cfg;
+	u->spool = -1;
+	ref_make(u->ref);
 	lim.parts = MAX_PARTS;
 	lim.field_bytes = MAX_FIELD_BYTES;
 	lim.file_bytes = (uint64_t)cfg->max_file_bytes;
@@ -205,6 +285,13 @@ out:
 void
 upload_free(struct upload *u)
 {
+	size_t i;
+
+	for (i = 0; i < MAX_FILES; i++)
+		attach_seal_free(u->files[i].seal);
+	if (u->spool >= 0)
+		close(u->spool);
+	u->spool = -1;
 	form_free(&u->form);
 	sodium_memzero(u->files, sizeof(u->files));
 	sodium_memzero(&u->extra, sizeof(u->extra));

@@ -13,10 +13,12 @@
 
 #include <stdint.h>
 
+#include "attach.h"
 #include "config.h"
 #include "filekind.h"
 #include "form.h"
 #include "multipart.h"
+#include "store.h"
 
 /* The one field name a file may come under (the form's file input). */
 #define UPLOAD_FIELD	"files"
@@ -35,13 +37,25 @@ struct upload_file {
 	size_t			 namelen;
 	enum filekind		 kind;
 	uint64_t		 size;
-	unsigned char		 head[FILEKIND_SNIFF];
-	size_t			 nhead;
+	unsigned char		 first[FILEKIND_SNIFF];
+	size_t			 nfirst;
 	struct filekind_text	 text;
+	/* Sealed as it arrives (lib/attach.h) into the spool. */
+	struct attach_seal	*seal;
+	uint32_t		 nchunks;
+	unsigned char		 head[ATTACH_HEAD_MAX];	/* plaintext */
+	size_t			 headlen;
 };
 
 struct upload {
 	const struct config	*cfg;
+	/* The report's reference, made before the body is read: each
+	 * chunk is bound to it as it is sealed. */
+	char			 ref[REF_LEN + 1];
+	/* An unlinked file in the database's directory that receives the
+	 * sealed chunks (ciphertext only), -1 until the first file byte. */
+	int			 spool;
+	int			 spool_failed;
 	struct form		 form;	/* the text fields */
 	size_t			 used;	/* bytes of form.buf in use */
 	struct upload_file	 files[MAX_FILES];
@@ -62,6 +76,8 @@ struct upload {
 enum multipart_err	 upload_read(struct upload *u, const struct config *,
 			    const char *ctype, size_t len,
 			    int (*rd)(void *, char *, int), void *io);
+/* Sealing or spooling failed (I/O, memory): the report is not taken. */
+int			 upload_failed(const struct upload *);
 /* Wipes what was read, then frees it. */
 void			 upload_free(struct upload *);
 

@@ -110,3 +110,22 @@ CREATE TRIGGER report_ids_last AFTER INSERT ON reports
 BEGIN
 	UPDATE report_ids SET last = NEW.id WHERE NEW.id > last;
 END;
+
+-- Migration 8: a report's files (docs/FORMATS.md sections 3b and 6).
+CREATE TABLE attachments (
+	id	  INTEGER PRIMARY KEY,
+	report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+	idx	  INTEGER NOT NULL CHECK (idx BETWEEN 0 AND 4),
+	head	  BLOB NOT NULL CHECK (length(head) <= 2097152),
+	nchunks	  INTEGER NOT NULL CHECK (nchunks BETWEEN 1 AND 320),
+	UNIQUE (report_id, idx)
+);
+
+CREATE TABLE attachment_chunks (
+	id	      INTEGER PRIMARY KEY AUTOINCREMENT,
+	attachment_id INTEGER NOT NULL
+	    REFERENCES attachments (id) ON DELETE CASCADE,
+	n	      INTEGER NOT NULL CHECK (n >= 0),
+	data	      BLOB NOT NULL CHECK (length(data) = 65553),
+	UNIQUE (attachment_id, n)
+);

@@ -13,7 +13,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack, Runner  # noqa: E402
+from harness import Stack, Runner, PASSPHRASE  # noqa: E402
+from open_attachment import open_file, CHUNK_CT  # noqa: E402
+from open_envelope import unlock_secret_key  # noqa: E402
 
 B = "----tiplineTestBoundary7MA4YWxk"
 CT = {"Content-Type": "multipart/form-data; boundary=" + B}
@@ -97,7 +99,9 @@ def t_file_one_byte_over_refused_at_limit_not(st, toks):
     rejected(st, r, 413, before, "big one", "<bdi>big.jpg</bdi>", "larger than 1 MB")
     at = over[:-1]
     r = post(st, body(toks[1], "at limit", [("ok.jpg", at, "image/jpeg")]))
-    assert r.status not in (400, 413, 415), (r.status, r.text[:300])
+    assert r.status == 303, (r.status, r.text[:300])
+    assert st.count() == before + 1
+    assert opened(st, ref_of(r)) == [("ok.jpg", "image/jpeg", at)]
 
 
 def t_one_file_too_many_refused(st, tok):
@@ -151,8 +155,68 @@ def t_zip_bomb_like_pdf_not_looked_into(st, tok):
            + b"/Filter/FlateDecode>>stream\n" + bomb + b"\nendstream endobj\ntrailer<<>>\n%%EOF\n")
     t0 = time.monotonic()
     r = post(st, body(tok, "pdf", [("bomb.pdf", pdf, "application/pdf")]))
-    assert r.status not in (400, 413, 415), (r.status, r.text[:300])
+    assert r.status == 303, (r.status, r.text[:300])
     assert time.monotonic() - t0 < 10
+    assert opened(st, ref_of(r)) == [("bomb.pdf", "application/pdf", pdf)]
+
+
+def ref_of(r):
+    return re.search(r"ref=(TL-[A-Z0-9-]+)", r.header("Location")).group(1)
+
+
+def opened(st, ref):
+    """Every file of ref, opened from the database by open_attachment.py
+    (written from docs/FORMATS.md): [(name, kind, bytes)] by index."""
+    pk, sk, _ = unlock_secret_key(st.key, PASSPHRASE.encode())
+    out = []
+    for aid, idx, head in st.query(
+            "SELECT a.id, a.idx, a.head FROM attachments a JOIN reports r "
+            "ON r.id = a.report_id WHERE r.ref = ? ORDER BY a.idx", ref):
+        rows = st.query("SELECT n, data FROM attachment_chunks WHERE "
+                        "attachment_id = ? ORDER BY n", aid)
+        assert [n for n, _ in rows] == list(range(len(rows)))
+        assert all(len(d) == CHUNK_CT for _, d in rows)
+        h, data = open_file(bytes(head), b"".join(bytes(d) for _, d in rows),
+                            ref, idx, pk, sk)
+        out.append((h["name"].decode(), h["kind"], data))
+    return out
+
+
+EXIF_GPS_JPEG = (b"\xff\xd8\xff\xe1\x00\x2aExif\x00\x00MM\x00\x2a\x00\x00\x00\x08"
+                 b"\x00\x01\x88\x25\x00\x04\x00\x00\x00\x01\x00\x00\x00\x1a"
+                 b"GPSLatitude 46.948N 7.447E" + b"\xff\xd9")
+
+
+def t_three_files_stored_with_the_report(st, tok):
+    """A JPEG with EXIF GPS, a PDF and a text file with a marker: one
+    report, its three files in the same transaction, each opening to the
+    same bytes; a purge removes them with the report."""
+    before = st.count()
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    text = ("marker-3f9c2a tipline file \u00e9\n" * 5000).encode()
+    files = [("van.jpg", EXIF_GPS_JPEG, "image/jpeg"), ("contract.pdf", pdf, None),
+             ("notes.txt", text, "text/plain")]
+    r = post(st, body(tok, "three files", files))
+    assert r.status == 303, (r.status, r.text[:300])
+    ref = ref_of(r)
+    assert st.count() == before + 1
+    assert opened(st, ref) == [("van.jpg", "image/jpeg", EXIF_GPS_JPEG),
+                               ("contract.pdf", "application/pdf", pdf),
+                               ("notes.txt", "text/plain", text)]
+    assert "three files" in st.cli_ok("show", ref)
+    st.cli_ok("purge", ref)
+    assert st.query("SELECT count(*) FROM attachments")[0][0] == \
+        st.query("SELECT count(*) FROM attachments a JOIN reports r ON r.id = a.report_id")[0][0]
+    assert st.query("SELECT count(*) FROM attachment_chunks c LEFT JOIN attachments a "
+                    "ON a.id = c.attachment_id WHERE a.id IS NULL")[0][0] == 0
+    assert not st.query("SELECT 1 FROM reports WHERE ref = ?", ref)
+
+
+def t_refused_upload_stores_no_file(st):
+    assert st.query("SELECT count(*) FROM attachments a LEFT JOIN reports r "
+                    "ON r.id = a.report_id WHERE r.id IS NULL")[0][0] == 0
+    n = st.query("SELECT count(*) FROM attachments")[0][0]
+    assert n == 2, n      # the file at the limit and the PDF
 
 
 def t_translations_keep_placeholders():
@@ -190,6 +254,9 @@ def main():
                 st, toks[8])
         run.run("zip_bomb_like_pdf_not_looked_into", t_zip_bomb_like_pdf_not_looked_into,
                 st, toks[9])
+        run.run("three_files_stored_with_the_report_and_purged_with_it",
+                t_three_files_stored_with_the_report, st, toks[10])
+        run.run("refused_uploads_store_no_file", t_refused_upload_stores_no_file, st)
         run.run("no_sanitizer_reports", st.assert_no_sanitizer_reports)
     finally:
         st.stop()
