@@ -86,6 +86,17 @@ const char *const page_msgs[MSG_MAX] = {
 	    "together are larger than {limit} MB (from {file} "
 	    "on). What you wrote is kept below. Please choose your files "
 	    "again and send it."),
+	[MSG_FILES_LEGEND] = N_("Photos and documents"),
+	[MSG_FILES_LIMITS] = N_("Up to {files} files, each up to {each} MB, "
+	    "{all} MB in all: photos (JPEG, PNG, WebP, HEIC), PDF documents "
+	    "or plain text."),
+	[MSG_FILES_PLACE] = N_("Photos can show where and when they were "
+	    "taken and which phone or camera took them. To leave this out, "
+	    "send a screenshot of the photo instead of the photo itself, or "
+	    "turn off location in your camera settings before you take "
+	    "photos."),
+	[MSG_FILES_ABUSE] = N_("Do not download or send images of abuse. "
+	    "Describe where you saw them instead."),
 };
 
 const char *
@@ -585,6 +596,44 @@ tr_escape_fill(struct buf *b, const struct catalog *cat, const char *msgid,
 		}
 	}
 	html_escape(b, s, strlen(s));
+}
+
+void
+page_file_field(struct buf *b, const struct catalog *cat, int files,
+    long long each_mb, long long all_mb)
+{
+	const char *s, *p;
+	char n[24];
+
+	if (files <= 0)
+		return;
+	buf_str(b, "<fieldset class=\"files\">\n<legend>");
+	tr_escape(b, cat, page_msgs[MSG_FILES_LEGEND]);
+	buf_str(b, "</legend>\n<p class=\"hint\" id=\"h-files\">");
+	/* {files}, {each}, {all}: numbers, so nothing to escape in them. */
+	for (s = catalog_tr(cat, page_msgs[MSG_FILES_LIMITS]);
+	    (p = strchr(s, '{')) != NULL; ) {
+		html_escape(b, s, (size_t)(p - s));
+		n[0] = '\0';
+		if (strncmp(p, "{files}", 7) == 0)
+			snprintf(n, sizeof(n), "%d", files), s = p + 7;
+		else if (strncmp(p, "{each}", 6) == 0)
+			snprintf(n, sizeof(n), "%lld", each_mb), s = p + 6;
+		else if (strncmp(p, "{all}", 5) == 0)
+			snprintf(n, sizeof(n), "%lld", all_mb), s = p + 5;
+		else
+			html_escape(b, p, 1), s = p + 1;
+		buf_str(b, n);
+	}
+	html_escape(b, s, strlen(s));
+	buf_str(b, "</p>\n<p class=\"hint warn\" id=\"w-files\">");
+	tr_escape(b, cat, page_msgs[MSG_FILES_PLACE]);
+	buf_str(b, "</p>\n<p class=\"hint warn\">");
+	tr_escape(b, cat, page_msgs[MSG_FILES_ABUSE]);
+	buf_str(b, "</p>\n<input type=\"file\" id=\"f-files\" name=\"files\" "
+	    "multiple accept=\"image/jpeg,image/png,image/webp,image/heic,"
+	    ".heic,application/pdf,text/plain\" "
+	    "aria-describedby=\"h-files w-files\">\n</fieldset>\n");
 }
 
 void

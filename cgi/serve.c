@@ -230,7 +230,7 @@ form_page_full(struct ctx *c, const struct view *vw, struct buf *out,
     const char *token, const char *extra_headers, const char *file,
     const char *limit)
 {
-	struct buf fieldsb, summary, content;
+	struct buf fieldsb, summary, content, filesb;
 	char fresh[TOKEN_CHARS + 1];
 	int rv;
 
@@ -241,7 +241,10 @@ form_page_full(struct ctx *c, const struct view *vw, struct buf *out,
 	buf_init(&fieldsb, MAX_PAGE);
 	buf_init(&summary, MAX_PAGE);
 	buf_init(&content, MAX_PAGE);
+	buf_init(&filesb, MAX_PAGE);
 	page_fields(&fieldsb, vw->cat, r);
+	page_file_field(&filesb, vw->cat, c->cfg->max_files,
+	    c->cfg->max_file_bytes >> 20, c->cfg->max_files_bytes >> 20);
 	page_error_summary_file(&summary, vw->cat, r, general, ask, file,
 	    limit);
 	{
@@ -250,14 +253,16 @@ form_page_full(struct ctx *c, const struct view *vw, struct buf *out,
 			{ "fields", fieldsb.p, VAR_HTML },
 			{ "token", token, VAR_TEXT },
 			{ "lang", lang_code(vw->lang), VAR_TEXT },
+			{ "files", filesb.p != NULL ? filesb.p : "", VAR_HTML },
 		};
-		render(c, vw, &content, PAGE_FORM, v, 4);
+		render(c, vw, &content, PAGE_FORM, v, 5);
 	}
 	rv = respond(c, vw, out, status, content.failed ? NULL : content.p,
 	    extra_headers);
 	buf_free(&fieldsb);
 	buf_free(&summary);
 	buf_free(&content);
+	buf_free(&filesb);
 	return rv;
 }
 

@@ -219,6 +219,23 @@ def t_refused_upload_stores_no_file(st):
     assert n == 2, n      # the file at the limit and the PDF
 
 
+def t_form_offers_files_with_limits_and_warnings(st):
+    """This stack: max_files = 3, max_file_bytes = 1M (25M in all)."""
+    r = st.request("GET", "/?lang=en")
+    t = r.text
+    assert 'enctype="multipart/form-data"' in t
+    assert '<input type="file" id="f-files" name="files" multiple' in t
+    assert "Up to 3 files, each up to 1 MB, 25 MB in all" in t
+    assert "JPEG, PNG, WebP, HEIC" in t
+    assert "where and when they were taken" in t and "screenshot" in t
+    fs = t[t.index('<fieldset class="files">'):]
+    fs = fs[:fs.index("</fieldset>")]
+    assert "images of abuse" in fs            # the abuse warning, next to it
+    de = st.request("GET", "/?lang=de").text
+    assert "Bis zu 3 Dateien, jede bis 1 MB, zusammen bis 25 MB" in de
+    assert "Bildschirmfoto" in de
+
+
 def t_translations_keep_placeholders():
     d = os.path.join(os.path.dirname(__file__), "..", "..", "html", "locale")
     for fn in os.listdir(d):
@@ -229,6 +246,10 @@ def t_translations_keep_placeholders():
                              r'msgstr "([^"]*)"', text):
             for ph in ("{file}", "{limit}"):
                 assert (ph in m.group(1)) == (ph in m.group(2)), (fn, ph, m.group(2))
+        m = re.search(r'msgid "(Up to \{files\}[^"]*)"\nmsgstr "([^"]*)"', text)
+        assert m, fn
+        for ph in ("{files}", "{each}", "{all}"):
+            assert ph in m.group(2), (fn, ph)
 
 
 def main():
@@ -238,6 +259,8 @@ def main():
     st = Stack(build, extra_config="max_files = 3\nmax_file_bytes = 1M\n")
     try:
         toks = st.tokens(12)
+        run.run("form_offers_files_with_limits_and_warnings",
+                t_form_offers_files_with_limits_and_warnings, st)
         run.run("multipart_report_without_files_is_stored", t_report_without_files_is_stored,
                 st, toks[0])
         run.run("wrong_kind_refused_named_text_kept_declared_type_ignored",
