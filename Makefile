@@ -49,7 +49,7 @@ CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c cgi/writer.c cgi/site.c \
 	   cgi/upload.c
 CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
 CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
-	   cli/export.c cli/admin.c cli/case.c cli/sync.c
+	   cli/export.c cli/admin.c cli/case.c cli/sync.c cli/files.c
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
 RELAY_SRC = relay/relay.c
 RELAY_OBJ = $(RELAY_SRC:relay/%.c=$(BUILD)/relay/%.o)

@@ -22,6 +22,7 @@ struct opts {
 	const char	*status, *since, *until, *type, *canton, *search;
 	const char	*note, *to, *older_than, *name;
 	const char	*casefile, *team, *remote, *ssh_config;
+	const char	*extract;	/* files --extract DIR */
 	int		 json, force, dry_run, raw;
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
@@ -105,6 +106,13 @@ int		 cmd_purge(struct opts *);
 int		 cmd_stats(struct opts *);
 int		 cmd_verify(struct opts *);
 int		 cmd_sync(struct opts *);
+int		 cmd_files(struct opts *);
+
+/* Attachments (cli/files.c): listed in show, in JSON (NULL when the
+ * report has none), every chunk checked by verify (rd->bad counts). */
+void		 files_print(struct reader *, const struct store_row *);
+json_t		*files_json(struct reader *, const struct store_row *);
+void		 files_verify(struct reader *, const struct store_row *);
 
 /* The case file (cli/case.c): a tipline database on the workstation,
  * opened (and created) from --case or TIPLINE_CASE; the local team

@@ -59,6 +59,9 @@ static const struct cmd {
 	  "[--case FILE] [--team FILE] [--ssh-config FILE] [--json]",
 	  "pull new reports and events from a relay into the case file, "
 	  "push the case file's new events" },
+	{ "files", cmd_files, "files REF [--extract DIR]", "list a report's "
+	  "files, or write them into DIR (names made safe, never over a "
+	  "file)" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -88,6 +91,7 @@ static const struct {
 	{ "--team", offsetof(struct opts, team) },
 	{ "--remote", offsetof(struct opts, remote) },
 	{ "--ssh-config", offsetof(struct opts, ssh_config) },
+	{ "--extract", offsetof(struct opts, extract) },
 };
 #define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
 

@@ -215,13 +215,15 @@ void
 json_report(struct reader *rd, const struct store_row *row,
     const struct record *rec, FILE *f)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *files;
 
 	json_object_set_new(o, "ref", json_clear(row->ref));
 	json_object_set_new(o, "day", json_clear(row->day));
 	json_object_set_new(o, "status", json_clear(row->status));
 	json_object_set(o, "record", rec->root);
 	json_object_set_new(o, "history", history_json(rd, row));
+	if ((files = files_json(rd, row)) != NULL)
+		json_object_set_new(o, "files", files);
 	json_print(f, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 }
@@ -325,6 +327,7 @@ print_report(struct reader *rd, const struct store_row *row,
 	for (i = 0; i < nfields; i++)
 		if (rec->value[i] != NULL)
 			print_field(&fields[i], rec->value[i], rec->len[i]);
+	files_print(rd, row);
 	print_history(hist, row);
 	json_decref(hist);
 }
