@@ -54,6 +54,14 @@ def t_files_reach_the_case_file(st, a, tok):
     assert chunks(a.case, ref) == server
     assert heads(a.case, ref) == heads(st.db, ref)
     assert a.sync()["chunks"] == 0
+    # The analyst, from the case file: byte-identical files.
+    d = os.path.join(st.dir, "anna-files")
+    os.mkdir(d, 0o700)
+    a.ok("files", ref, "--extract", d)
+    for name, data in (("1-van.jpg", EXIF_GPS_JPEG), ("2-c.pdf", pdf), ("3-n.txt", text)):
+        with open(os.path.join(d, name), "rb") as f:
+            assert f.read() == data, name
+    assert "Files:" in a.ok("show", ref)
     return ref
 
 
