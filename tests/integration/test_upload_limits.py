@@ -30,11 +30,11 @@ def bounds():
 
 
 def shipped_configs():
-    """Every file in the tree (but tests) that sets client_max_body_size."""
-    out = subprocess.run(["git", "-C", TOP, "grep", "-l", "client_max_body_size"],
+    """Every file in the tree (but tests) with a client_max_body_size
+    directive (a line that starts with it, not a mention)."""
+    out = subprocess.run(["git", "-C", TOP, "grep", "-lE", r"^\s*client_max_body_size\s"],
                          capture_output=True, text=True, check=True).stdout.split()
-    return [p for p in out if not p.startswith("tests/") and not p.endswith(".md")
-            and not p.endswith(".h")]
+    return [p for p in out if not p.startswith("tests/")]
 
 
 def block(conf, start):
