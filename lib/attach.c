@@ -65,10 +65,13 @@ chunk_ad(unsigned char ad[AD_MAX], const char *ref, unsigned index,
 {
 	size_t rl = strlen(ref);
 
+	/* Bytes, not strings: no NUL is wanted after them.
+	 * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(ad, "TLFC", 4);
 	ad[4] = ATTACH_VERSION;
 	ad[5] = (unsigned char)index;
 	be_put(ad + 6, chunkno, 4);
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(ad + 10, ref, rl);
 	return 10 + rl;
 }
@@ -132,6 +135,7 @@ static void
 head_write(const struct attach_seal *s, enum filekind kind, uint32_t total,
     const unsigned char *name, size_t namelen, unsigned char *h)
 {
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 	memcpy(h, ATTACH_HEAD_MAGIC, 4);
 	h[4] = ATTACH_VERSION;
 	h[5] = (unsigned char)kind;

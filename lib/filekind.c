@@ -137,7 +137,7 @@ filekind_text_feed(struct filekind_text *t, const unsigned char *p,
 		memcpy(buf, t->held, k);
 		buf[k] = *p++;
 		n--;
-		if ((len = utf8_next(buf, k + 1, &cp)) == k + 1) {
+		if (utf8_next(buf, k + 1, &cp) == k + 1) {
 			t->bad = !text_char(cp);
 			t->nheld = 0;
 		} else if (cut_sequence(buf, k + 1)) {

@@ -401,7 +401,7 @@ insert_files(struct store *st, const struct store_batch_row *r,
 static int
 insert_rows(struct store *st, const struct store_batch_row *r)
 {
-	long long report_id;
+	long long rid;
 	int rc;
 
 	sqlite3_bind_text(st->ins_report, 1, r->ref, -1, SQLITE_STATIC);
@@ -410,12 +410,12 @@ insert_rows(struct store *st, const struct store_batch_row *r)
 	    SQLITE_STATIC);
 	if ((rc = step_done(st->ins_report)) != SQLITE_OK)
 		return rc;
-	report_id = sqlite3_last_insert_rowid(st->db);
-	if ((rc = insert_files(st, r, report_id)) != SQLITE_OK)
+	rid = sqlite3_last_insert_rowid(st->db);
+	if ((rc = insert_files(st, r, rid)) != SQLITE_OK)
 		return rc;
 	sqlite3_bind_blob(st->ins_token, 1, r->nonce, TOKEN_NONCE,
 	    SQLITE_STATIC);
-	sqlite3_bind_int64(st->ins_token, 2, report_id);
+	sqlite3_bind_int64(st->ins_token, 2, rid);
 	sqlite3_bind_text(st->ins_token, 3, r->expires, -1, SQLITE_STATIC);
 	return step_done(st->ins_token);
 }
