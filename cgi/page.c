@@ -607,7 +607,7 @@ page_file_field(struct buf *b, const struct catalog *cat, int files,
 
 	if (files <= 0)
 		return;
-	buf_str(b, "<fieldset class=\"files\">\n<legend>");
+	buf_str(b, "<fieldset class=\"files\">\n<legend id=\"l-files\">");
 	tr_escape(b, cat, page_msgs[MSG_FILES_LEGEND]);
 	buf_str(b, "</legend>\n<p class=\"hint\" id=\"h-files\">");
 	/* {files}, {each}, {all}: numbers, so nothing to escape in them. */
@@ -633,7 +633,8 @@ page_file_field(struct buf *b, const struct catalog *cat, int files,
 	buf_str(b, "</p>\n<input type=\"file\" id=\"f-files\" name=\"files\" "
 	    "multiple accept=\"image/jpeg,image/png,image/webp,image/heic,"
 	    ".heic,application/pdf,text/plain\" "
-	    "aria-describedby=\"h-files w-files\">\n</fieldset>\n");
+	    "aria-labelledby=\"l-files\" aria-describedby=\"h-files w-files\">"
+	    "\n</fieldset>\n");
 }
 
 void
