@@ -45,19 +45,23 @@ LIB_SRC	 = lib/utf8.c lib/fields.c lib/form.c lib/token.c lib/envelope.c \
 	   lib/lang.c lib/catalog.c lib/profile.c lib/ask.c lib/team.c \
 	   lib/event.c lib/frame.c lib/receipt.c lib/followup.c
 LIB_SRC	+= lib/status.c lib/flag.c lib/input.c
+LIB_SRC	+= lib/multipart.c lib/filekind.c lib/attach.c
 LIB_OBJ	 = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/lib/schema.o
-CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c cgi/writer.c cgi/site.c
+CGI_SRC	 = cgi/main.c cgi/serve.c cgi/page.c cgi/writer.c cgi/site.c \
+	   cgi/upload.c
 CGI_OBJ	 = $(CGI_SRC:cgi/%.c=$(BUILD)/cgi/%.o)
 CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 	   cli/export.c cli/admin.c cli/case.c cli/sync.c cli/messages.c
 CLI_SRC	+= cli/agent.c cli/forward.c
 CLI_SRC	+= cli/decide.c cli/grant.c
+CLI_SRC	+= cli/files.c
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
 RELAY_SRC = relay/relay.c relay/expire.c
 RELAY_OBJ = $(RELAY_SRC:relay/%.c=$(BUILD)/relay/%.o)
 UNIT	 = form token envelope keyfile record store config page i18n util \
 	   profile team event receipt followup
 UNIT	+= triage
+UNIT	+= multipart filekind attach
 UNIT_BIN = $(UNIT:%=$(BUILD)/tests/t_%)
 UNIT_OBJ = $(UNIT:%=$(BUILD)/tests/unit/t_%.o)
 

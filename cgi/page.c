@@ -87,6 +87,32 @@ const char *const page_msgs[MSG_MAX] = {
 	[MSG_MESSAGE_EMPTY] = N_("Please write something before sending."),
 	[MSG_TOO_MANY_TRIES] = N_("Too many tries. Please wait a few minutes "
 	    "and try again."),
+	[MSG_FILE_KIND] = N_("Your report was NOT received: the file "
+	    "{file} is not a kind we accept (photos: JPEG, PNG, "
+	    "WebP, HEIC; PDF documents; plain text). What you wrote is kept "
+	    "below. Please choose your files again and send it."),
+	[MSG_FILE_TOO_LARGE] = N_("Your report was NOT received: the file "
+	    "{file} is larger than {limit} MB. What you wrote is "
+	    "kept below. Please choose your files again and send it."),
+	[MSG_FILES_TOO_MANY] = N_("Your report was NOT received: at most "
+	    "{limit} files can be sent with a report, and {file} "
+	    "was one more. What you wrote is kept below. Please choose your "
+	    "files again and send it."),
+	[MSG_FILES_TOO_LARGE] = N_("Your report was NOT received: the files "
+	    "together are larger than {limit} MB (from {file} "
+	    "on). What you wrote is kept below. Please choose your files "
+	    "again and send it."),
+	[MSG_FILES_LEGEND] = N_("Photos and documents"),
+	[MSG_FILES_LIMITS] = N_("Up to {files} files, each up to {each} MB, "
+	    "{all} MB in all: photos (JPEG, PNG, WebP, HEIC), PDF documents "
+	    "or plain text."),
+	[MSG_FILES_PLACE] = N_("Photos can show where and when they were "
+	    "taken and which phone or camera took them. To leave this out, "
+	    "send a screenshot of the photo instead of the photo itself, or "
+	    "turn off location in your camera settings before you take "
+	    "photos."),
+	[MSG_FILES_ABUSE] = N_("Do not download or send images of abuse. "
+	    "Describe where you saw them instead."),
 };
 
 const char *
@@ -561,9 +587,83 @@ summary_question(struct buf *b, const struct catalog *cat, int ask)
 	buf_str(b, "</button></li>\n");
 }
 
+/* The translation of msgid, escaped, with {file} and {limit} filled in
+ * (the name isolated, so that a right-to-left name does not reorder the
+ * sentence around it). */
+static void
+tr_escape_fill(struct buf *b, const struct catalog *cat, const char *msgid,
+    const char *file, const char *limit)
+{
+	const char *s = catalog_tr(cat, msgid), *p;
+
+	while ((p = strchr(s, '{')) != NULL) {
+		html_escape(b, s, (size_t)(p - s));
+		if (strncmp(p, "{file}", 6) == 0 && file != NULL) {
+			buf_str(b, "<strong><bdi>");
+			html_escape(b, file, strlen(file));
+			buf_str(b, "</bdi></strong>");
+			s = p + 6;
+		} else if (strncmp(p, "{limit}", 7) == 0 && limit != NULL) {
+			html_escape(b, limit, strlen(limit));
+			s = p + 7;
+		} else {
+			html_escape(b, p, 1);
+			s = p + 1;
+		}
+	}
+	html_escape(b, s, strlen(s));
+}
+
+void
+page_file_field(struct buf *b, const struct catalog *cat, int files,
+    long long each_mb, long long all_mb)
+{
+	const char *s, *p;
+	char n[24];
+
+	if (files <= 0)
+		return;
+	buf_str(b, "<fieldset class=\"files\">\n<legend id=\"l-files\">");
+	tr_escape(b, cat, page_msgs[MSG_FILES_LEGEND]);
+	buf_str(b, "</legend>\n<p class=\"hint\" id=\"h-files\">");
+	/* {files}, {each}, {all}: numbers, so nothing to escape in them. */
+	for (s = catalog_tr(cat, page_msgs[MSG_FILES_LIMITS]);
+	    (p = strchr(s, '{')) != NULL; ) {
+		html_escape(b, s, (size_t)(p - s));
+		n[0] = '\0';
+		if (strncmp(p, "{files}", 7) == 0)
+			snprintf(n, sizeof(n), "%d", files), s = p + 7;
+		else if (strncmp(p, "{each}", 6) == 0)
+			snprintf(n, sizeof(n), "%lld", each_mb), s = p + 6;
+		else if (strncmp(p, "{all}", 5) == 0)
+			snprintf(n, sizeof(n), "%lld", all_mb), s = p + 5;
+		else
+			html_escape(b, p, 1), s = p + 1;
+		buf_str(b, n);
+	}
+	html_escape(b, s, strlen(s));
+	buf_str(b, "</p>\n<p class=\"hint warn\" id=\"w-files\">");
+	tr_escape(b, cat, page_msgs[MSG_FILES_PLACE]);
+	buf_str(b, "</p>\n<p class=\"hint warn\">");
+	tr_escape(b, cat, page_msgs[MSG_FILES_ABUSE]);
+	buf_str(b, "</p>\n<input type=\"file\" id=\"f-files\" name=\"files\" "
+	    "multiple accept=\"image/jpeg,image/png,image/webp,image/heic,"
+	    ".heic,application/pdf,text/plain\" "
+	    "aria-labelledby=\"l-files\" aria-describedby=\"h-files w-files\">"
+	    "\n</fieldset>\n");
+}
+
 void
 page_error_summary(struct buf *b, const struct catalog *cat,
     const struct report *r, const char *general, int ask)
+{
+	page_error_summary_file(b, cat, r, general, ask, NULL, NULL);
+}
+
+void
+page_error_summary_file(struct buf *b, const struct catalog *cat,
+    const struct report *r, const char *general, int ask, const char *file,
+    const char *limit)
 {
 	size_t i;
 
@@ -576,7 +676,10 @@ page_error_summary(struct buf *b, const struct catalog *cat,
 	buf_str(b, "</h2>\n<ul>\n");
 	if (general != NULL) {
 		buf_str(b, "<li>");
-		tr_escape(b, cat, general);
+		if (file != NULL)
+			tr_escape_fill(b, cat, general, file, limit);
+		else
+			tr_escape(b, cat, general);
 		buf_str(b, "</li>\n");
 	}
 	if (ask != ASK_NONE)

@@ -54,6 +54,13 @@ enum msg {
 	MSG_STATUS_CLOSED, MSG_RECEIPT_UNKNOWN, MSG_RECEIPT_TYPO,
 	MSG_WROTE_ON, MSG_ADDED_H, MSG_ADDED, MSG_CAP_EXPIRED,
 	MSG_MESSAGE_EMPTY, MSG_TOO_MANY_TRIES,
+	/* Attachments (cgi/upload.h): {file} is the file's safe name,
+	 * {limit} a number of files or of MB. */
+	MSG_FILE_KIND, MSG_FILE_TOO_LARGE, MSG_FILES_TOO_MANY,
+	MSG_FILES_TOO_LARGE,
+	/* The form's file field (page_file_field): {files}, {each} and
+	 * {all} are the config's limits. */
+	MSG_FILES_LEGEND, MSG_FILES_LIMITS, MSG_FILES_PLACE, MSG_FILES_ABUSE,
 	MSG_MAX
 };
 
@@ -96,6 +103,17 @@ void	page_fields(struct buf *, const struct catalog *,
  * adds a question with a "Send as it is" button. */
 void	page_error_summary(struct buf *, const struct catalog *,
 	    const struct report *r, const char *general, int ask);
+/* The same with general, a page_msgs entry that holds {file} and
+ * {limit}, filled with file (a safe name, multipart_safe_name) and
+ * limit. */
+void	page_error_summary_file(struct buf *, const struct catalog *,
+	    const struct report *r, const char *general, int ask,
+	    const char *file, const char *limit);
+/* The form's file input (issue 14): the limits in words, the accepted
+ * kinds, and the warnings about what photos carry and about images of
+ * abuse; nothing when files is 0 (attachments off). */
+void	page_file_field(struct buf *, const struct catalog *, int files,
+	    long long each_mb, long long all_mb);
 /* The language links, in a <details> that works without script: each
  * to here + "lang=xx", here being a path and query prefix such as "/?"
  * or "/received?ref=TL-...&"; only the n languages in langs. */

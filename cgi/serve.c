@@ -28,6 +28,7 @@
 #include "record.h"
 #include "serve.h"
 #include "site.h"
+#include "upload.h"
 #include "writer.h"
 
 static const char *const common_headers =
@@ -228,13 +229,15 @@ error_page(struct ctx *c, const struct view *vw, struct buf *out,
 }
 
 /* The form, empty (r NULL) or as the reporter sent it, with errors and
- * a general message (a page_msgs entry) at the top. */
+ * a general message (a page_msgs entry) at the top; file and limit fill
+ * a message about an attachment (page_error_summary_file). */
 static int
-form_page_ask(struct ctx *c, const struct view *vw, struct buf *out,
+form_page_full(struct ctx *c, const struct view *vw, struct buf *out,
     int status, const struct report *r, const char *general, int ask,
-    const char *token, const char *extra_headers)
+    const char *token, const char *extra_headers, const char *file,
+    const char *limit)
 {
-	struct buf fieldsb, summary, content;
+	struct buf fieldsb, summary, content, filesb;
 	char fresh[TOKEN_CHARS + 1];
 	int rv;
 
@@ -245,23 +248,38 @@ form_page_ask(struct ctx *c, const struct view *vw, struct buf *out,
 	buf_init(&fieldsb, MAX_PAGE);
 	buf_init(&summary, MAX_PAGE);
 	buf_init(&content, MAX_PAGE);
+	buf_init(&filesb, MAX_PAGE);
 	page_fields(&fieldsb, vw->cat, r);
-	page_error_summary(&summary, vw->cat, r, general, ask);
+	page_file_field(&filesb, vw->cat, c->cfg->max_files,
+	    c->cfg->max_file_bytes >> 20, c->cfg->max_files_bytes >> 20);
+	page_error_summary_file(&summary, vw->cat, r, general, ask, file,
+	    limit);
 	{
 		const struct var v[] = {
 			{ "errors", summary.p, VAR_HTML },
 			{ "fields", fieldsb.p, VAR_HTML },
 			{ "token", token, VAR_TEXT },
 			{ "lang", lang_code(vw->lang), VAR_TEXT },
+			{ "files", filesb.p != NULL ? filesb.p : "", VAR_HTML },
 		};
-		render(c, vw, &content, PAGE_FORM, v, 4);
+		render(c, vw, &content, PAGE_FORM, v, 5);
 	}
 	rv = respond(c, vw, out, status, content.failed ? NULL : content.p,
 	    extra_headers);
 	buf_free(&fieldsb);
 	buf_free(&summary);
 	buf_free(&content);
+	buf_free(&filesb);
 	return rv;
+}
+
+static int
+form_page_ask(struct ctx *c, const struct view *vw, struct buf *out,
+    int status, const struct report *r, const char *general, int ask,
+    const char *token, const char *extra_headers)
+{
+	return form_page_full(c, vw, out, status, r, general, ask, token,
+	    extra_headers, NULL, NULL);
 }
 
 static int
@@ -407,21 +425,152 @@ accept_report(struct ctx *c, const struct view *vw, struct buf *out,
 	    r->token, "Retry-After: 60\r\n");
 }
 
+/* The form again, with the reporter's text, naming the attachment that
+ * was refused and why (cgi/upload.h); nothing is stored. */
 static int
-handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
-    size_t len)
+file_refused(struct ctx *c, const struct view *vw, struct buf *out,
+    const struct report *r, const struct upload *up, const char *token)
+{
+	static const enum msg msgs[] = {
+		[UPLOAD_KIND] = MSG_FILE_KIND,
+		[UPLOAD_TOO_LARGE] = MSG_FILE_TOO_LARGE,
+		[UPLOAD_TOO_MANY] = MSG_FILES_TOO_MANY,
+		[UPLOAD_TOTAL] = MSG_FILES_TOO_LARGE,
+	};
+	char limit[32];
+	long long n;
+
+	n = up->refusal == UPLOAD_TOO_MANY ? c->cfg->max_files :
+	    up->refusal == UPLOAD_TOTAL ? c->cfg->max_files_bytes >> 20 :
+	    c->cfg->max_file_bytes >> 20;
+	snprintf(limit, sizeof(limit), "%lld", n);
+	return form_page_full(c, vw, out, up->refusal == UPLOAD_KIND ? 415 :
+	    up->refusal == UPLOAD_TOO_MANY ? 400 : 413, r,
+	    page_msgs[msgs[up->refusal]], ASK_NONE, token, NULL, up->refused,
+	    limit);
+}
+
+static int
+seal(struct ctx *c, const char *ref, const unsigned char *pt, size_t n,
+    unsigned char **env, size_t *envlen)
+{
+	return c->epoch != NULL ? envelope_seal_epoch(c->epoch, &c->rcpt, ref,
+	    pt, n, env, envlen) : envelope_seal(&c->rcpt, ref, pt, n, env,
+	    envlen);
+}
+
+/* A report with files: its reference was fixed before the body was
+ * read (each chunk is bound to it), so a collision is not retried but
+ * answered 503; the heads are sealed like the record, under "REF/i";
+ * the chunks wait in the spool, which the writer reads inside the
+ * report's transaction. */
+static enum store_res
+store_with_files(struct ctx *c, const char *rec, const unsigned char *nonce,
+    const struct store_receipt *sr, const struct upload *up,
+    char dupref[REF_LEN + 1])
+{
+	struct store_file files[MAX_FILES];
+	struct store_batch_row row;
+	char day[11], expires[11], href[ATTACH_REF_MAX];
+	unsigned char *env = NULL;
+	size_t envlen, i, n = 0;
+	enum store_res res = STORE_ERR;
+
+	day_utc((time_t)c->now(), day);
+	day_utc((time_t)(c->now() + (uint64_t)c->cfg->token_max_age),
+	    expires);
+	memset(files, 0, sizeof(files));
+	for (n = 0; n < up->nfiles; n++) {
+		attach_head_ref(up->ref, (unsigned)n, href);
+		if (seal(c, href, up->files[n].head, up->files[n].headlen,
+		    (unsigned char **)&files[n].head, &files[n].headlen) != 0)
+			goto out;
+		files[n].nchunks = up->files[n].nchunks;
+		files[n].fd = up->spool;
+	}
+	for (i = 1; i < n; i++)
+		files[i].off = files[i - 1].off +
+		    (uint64_t)files[i - 1].nchunks * STORE_CHUNK;
+	if (seal(c, up->ref, (const unsigned char *)rec, strlen(rec), &env,
+	    &envlen) != 0)
+		goto out;
+	if (c->writer != NULL)
+		res = writer_insert_files(c->writer, nonce, up->ref, day,
+		    expires, env, envlen, sr, files, n, dupref);
+	else {
+		memset(&row, 0, sizeof(row));
+		memcpy(row.nonce, nonce, TOKEN_NONCE);
+		memcpy(row.ref, up->ref, sizeof(row.ref));
+		memcpy(row.day, day, sizeof(row.day));
+		memcpy(row.expires, expires, sizeof(row.expires));
+		row.env = env;
+		row.envlen = envlen;
+		row.files = files;
+		row.nfiles = n;
+		row.has_receipt = 1;
+		row.receipt = *sr;
+		res = store_insert_batch(c->store, &row, 1);
+		if (res == STORE_OK)
+			res = row.res;
+		if (res == STORE_DUP)
+			memcpy(dupref, row.dupref, REF_LEN + 1);
+	}
+out:
+	free(env);
+	for (i = 0; i < n; i++)
+		free((void *)files[i].head);
+	return res == STORE_REF_TAKEN ? STORE_BUSY : res;
+}
+
+static int
+accept_report_files(struct ctx *c, const struct view *vw, struct buf *out,
+    const struct report *r, const unsigned char *nonce,
+    const struct upload *up)
+{
+	char dup[REF_LEN + 1], *rec;
+	struct store_receipt sr;
+	struct receipt rc;
+	enum store_res res = STORE_ERR;
+	int rv;
+
+	/* From the nonce, as in accept_report. */
+	receipt_from_nonce(c->secret, nonce, &rc);
+	if (!upload_failed(up) &&
+	    receipt_derive(&rc, sr.lookup, sr.public_key, NULL) == 0 &&
+	    (rec = record_build(r, lang_code(vw->lang))) != NULL) {
+		res = store_with_files(c, rec, nonce, &sr, up, dup);
+		record_free_string(rec);
+	}
+	if (res == STORE_OK || res == STORE_DUP) {
+		rv = received_page(c, vw, out, &rc);
+		sodium_memzero(&rc, sizeof(rc));
+		return rv;
+	}
+	sodium_memzero(&rc, sizeof(rc));
+	if (res == STORE_USED)
+		return form_page(c, vw, out, 400, r, page_msgs[MSG_TOKEN_BAD],
+		    NULL, NULL);
+	fprintf(stderr, "tipline-fcgi: report with files not stored: %s\n",
+	    res == STORE_BUSY ? "busy, or reference taken" : res ==
+	    STORE_FULL ? "database at max_db_size, or disk full" :
+	    "sealing, spooling or database error");
+	return form_page(c, vw, out, 503, r, page_msgs[MSG_NOT_STORED],
+	    r->token, "Retry-After: 60\r\n");
+}
+
+/* A parsed report, from either encoding; up holds its attachments (NULL
+ * for an urlencoded body). */
+static int
+handle_report(struct ctx *c, struct view *vw, struct buf *out,
+    struct form *f, const struct upload *up)
 {
 	unsigned char nonce[TOKEN_NONCE];
 	struct report r;
-	struct form f;
 	enum token_err te = TOKEN_E_FORMAT;
 	const char *general;
 	int rv, l, ask;
 
-	if (form_parse(body, len, &f) != FORM_OK)
-		return form_page(c, vw, out, 400, NULL,
-		    page_msgs[MSG_UNREADABLE], NULL, NULL);
-	form_check(&f, &r);
+	form_check(f, &r);
 	/* form_check dropped a lang or token that failed its checks, so
 	 * strlen() is their whole length here. */
 	if (r.lang != NULL && (l = offered(c, r.lang, strlen(r.lang))) >= 0)
@@ -431,7 +580,6 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 		struct receipt rc;
 
 		receipt_random(&rc);
-		form_free(&f);
 		return received_page(c, vw, out, &rc);
 	}
 	if (r.token != NULL)
@@ -444,6 +592,10 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 	if (general != NULL || r.nerr > 0)
 		rv = form_page(c, vw, out, 400, &r, general, te == TOKEN_OK ?
 		    r.token : NULL, NULL);
+	else if (up != NULL && up->refusal != UPLOAD_OK)
+		rv = file_refused(c, vw, out, &r, up, r.token);
+	else if (up != NULL && up->nfiles > 0)
+		rv = accept_report_files(c, vw, out, &r, nonce, up);
 	else if ((ask = ask_report(&r)) != ASK_NONE)
 		/* A question, not an error: the same token, so that the
 		 * answer can be sent at once. */
@@ -451,6 +603,20 @@ handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
 		    NULL);
 	else
 		rv = accept_report(c, vw, out, &r, nonce);
+	return rv;
+}
+
+static int
+handle_form(struct ctx *c, struct view *vw, struct buf *out, char *body,
+    size_t len)
+{
+	struct form f;
+	int rv;
+
+	if (form_parse(body, len, &f) != FORM_OK)
+		return form_page(c, vw, out, 400, NULL,
+		    page_msgs[MSG_UNREADABLE], NULL, NULL);
+	rv = handle_report(c, vw, out, &f, NULL);
 	form_free(&f);
 	return rv;
 }
@@ -467,10 +633,10 @@ is_urlencoded(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Content-Length as a number within MAX_BODY; -1 missing or malformed,
- * -2 too large. */
+/* Content-Length as a number within max; -1 missing or malformed, -2
+ * too large. */
 static long
-content_length(const char *s)
+content_length(const char *s, long max)
 {
 	char *end;
 	unsigned long long v;
@@ -479,7 +645,7 @@ content_length(const char *s)
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno != 0 || v > MAX_BODY)
+	if (errno != 0 || v > (unsigned long long)max)
 		return -2;
 	return (long)v;
 }
@@ -502,20 +668,54 @@ read_body(const struct req *rq, char *buf, size_t len)
 	return rq->read(rq->io, &extra, 1) == 0 ? 0 : -1;
 }
 
+/* A report with a file input: multipart/form-data, read and checked as
+ * it arrives (cgi/upload.h). A body that cannot be read as multipart
+ * gets the same answers as a bad urlencoded one. */
+static int
+handle_upload(struct ctx *c, struct view *vw, const struct req *rq,
+    struct buf *out, size_t len)
+{
+	struct upload *up;
+	enum multipart_err e;
+	int rv;
+
+	if ((up = malloc(sizeof(*up))) == NULL)
+		return error_page(c, vw, out, 503, MSG_NOT_RECEIVED_H,
+		    MSG_TRY_LATER, "Retry-After: 60\r\n");
+	e = upload_read(up, c->cfg, rq->content_type, len, rq->read, rq->io);
+	if (e == MULTIPART_E_TRUNCATED)
+		rv = error_page(c, vw, out, 400, MSG_NOT_RECEIVED_H,
+		    MSG_INCOMPLETE, NULL);
+	else if (e != MULTIPART_OK)
+		rv = form_page(c, vw, out, 400, NULL,
+		    page_msgs[MSG_UNREADABLE], NULL, NULL);
+	else
+		rv = handle_report(c, vw, out, &up->form, up);
+	upload_free(up);
+	free(up);
+	return rv;
+}
+
 typedef int (*body_fn)(struct ctx *, struct view *, struct buf *, char *,
     size_t);
 
 /* Checks the content headers, reads the body whole and hands it to fn;
- * wipes it after (it holds what a reporter wrote). */
+ * wipes it after (it holds what a reporter wrote). With uploads, a
+ * multipart body goes to handle_upload instead. */
 static int
 with_body(struct ctx *c, struct view *vw, const struct req *rq,
-    struct buf *out, body_fn fn)
+    struct buf *out, body_fn fn, int uploads)
 {
-	long len = content_length(rq->content_length);
+	char boundary[MAX_BOUNDARY];
+	size_t blen;
+	int multi = uploads && multipart_boundary(rq->content_type, boundary,
+	    &blen) != MULTIPART_E_TYPE;
+	long len = content_length(rq->content_length, multi ? MAX_UPLOAD :
+	    MAX_BODY);
 	char *body;
 	int rv;
 
-	if (!is_urlencoded(rq->content_type))
+	if (!multi && !is_urlencoded(rq->content_type))
 		return error_page(c, vw, out, 415, MSG_NOT_RECEIVED_H,
 		    MSG_BAD_TYPE, NULL);
 	if (len == -1)
@@ -524,6 +724,8 @@ with_body(struct ctx *c, struct view *vw, const struct req *rq,
 	if (len == -2)
 		return error_page(c, vw, out, 413, MSG_NOT_RECEIVED_H,
 		    MSG_TOO_LARGE, NULL);
+	if (multi)
+		return handle_upload(c, vw, rq, out, (size_t)len);
 	if ((body = malloc((size_t)len + 1)) == NULL)
 		return error_page(c, vw, out, 503, MSG_NOT_RECEIVED_H,
 		    MSG_TRY_LATER, "Retry-After: 60\r\n");
@@ -836,7 +1038,7 @@ serve(struct ctx *c, const struct req *rq, struct buf *out)
 		if (strcmp(m, "POST") != 0)
 			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
 			    MSG_USE_FORM, "Allow: POST\r\n");
-		return with_body(c, &vw, rq, out, handle_form);
+		return with_body(c, &vw, rq, out, handle_form, 1);
 	}
 	if (strcmp(p, "/followup") == 0) {
 		snprintf(vw.here, sizeof(vw.here), "/followup?");
@@ -845,13 +1047,13 @@ serve(struct ctx *c, const struct req *rq, struct buf *out)
 		if (strcmp(m, "POST") != 0)
 			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
 			    MSG_READ_ONLY, "Allow: GET, HEAD, POST\r\n");
-		return with_body(c, &vw, rq, out, followup_form);
+		return with_body(c, &vw, rq, out, followup_form, 0);
 	}
 	if (strcmp(p, "/followup/add") == 0) {
 		if (strcmp(m, "POST") != 0)
 			return error_page(c, &vw, out, 405, MSG_NOT_ALLOWED_H,
 			    MSG_USE_FORM, "Allow: POST\r\n");
-		return with_body(c, &vw, rq, out, followup_add_form);
+		return with_body(c, &vw, rq, out, followup_add_form, 0);
 	}
 	return error_page(c, &vw, out, 404, MSG_NOT_FOUND_H, MSG_NOT_FOUND,
 	    NULL);

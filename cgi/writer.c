@@ -18,7 +18,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -34,7 +36,10 @@ struct chunk_head {
 	uint32_t	total;
 };
 
-/* The row's plain columns, then the envelope. */
+/* The row's plain columns, then the envelope, then each file's head.
+ * The files' chunks are in the spool file whose descriptor comes with
+ * the row's first message (SCM_RIGHTS), one file after another. */
+#define WIRE_HEAD_MAX	8192	/* a file's head envelope */
 struct wire_row {
 	unsigned char	nonce[TOKEN_NONCE];
 	char		ref[REF_LEN + 1];
@@ -42,7 +47,12 @@ struct wire_row {
 	char		expires[11];
 	unsigned char	has_receipt;
 	struct store_receipt receipt;
+	uint32_t	nfiles;
+	uint32_t	headlen[MAX_FILES];
+	uint32_t	nchunks[MAX_FILES];
 };
+#define WIRE_MAX	(sizeof(struct wire_row) + MAX_ENVELOPE + \
+			 MAX_FILES * WIRE_HEAD_MAX)
 
 struct answer {
 	uint64_t	id;
@@ -51,8 +61,7 @@ struct answer {
 };
 
 _Static_assert(sizeof(struct wire_row) < CHUNK, "row head fits a chunk");
-_Static_assert(sizeof(struct wire_row) + MAX_ENVELOPE < UINT32_MAX,
-    "row length fits the chunk head");
+_Static_assert(WIRE_MAX < UINT32_MAX, "row length fits the chunk head");
 
 static long long
 now_ms(void)
@@ -66,14 +75,29 @@ now_ms(void)
 /* One message; a full socket buffer is waited out in TICK_MS steps
  * (SO_SNDTIMEO) while the writer lives and the deadline holds. */
 static int
-send_chunk(struct writer *w, struct iovec *iov, int niov, uint32_t gen,
-    long long deadline)
+send_chunk(struct writer *w, struct iovec *iov, int niov, int fd,
+    uint32_t gen, long long deadline)
 {
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(sizeof(int))];
+	} u;
 	struct msghdr mh;
+	struct cmsghdr *cm;
 
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = iov;
 	mh.msg_iovlen = (size_t)niov;
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof(u.b);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
 	while (sendmsg(w->fd, &mh, MSG_NOSIGNAL) < 0) {
 		if ((errno != EAGAIN && errno != EINTR) || *w->gen != gen ||
 		    now_ms() > deadline)
@@ -84,7 +108,7 @@ send_chunk(struct writer *w, struct iovec *iov, int niov, uint32_t gen,
 
 static int
 send_row(struct writer *w, uint64_t id, const struct wire_row *h,
-    const unsigned char *env, size_t envlen, uint32_t gen,
+    const unsigned char *env, size_t envlen, int spool, uint32_t gen,
     long long deadline)
 {
 	struct chunk_head ch;
@@ -109,7 +133,8 @@ send_row(struct writer *w, uint64_t id, const struct wire_row *h,
 			n = envlen - eo;
 		iov[k].iov_base = (void *)(env + eo);
 		iov[k++].iov_len = n;
-		if (send_chunk(w, iov, k, gen, deadline) != 0)
+		if (send_chunk(w, iov, k, eo == 0 ? spool : -1, gen,
+		    deadline) != 0)
 			return -1;
 		eo += n;
 	} while (eo < envlen);
@@ -164,12 +189,26 @@ writer_insert(struct writer *w, const unsigned char nonce[TOKEN_NONCE],
     const unsigned char *env, size_t envlen, const struct store_receipt *rc,
     char dupref[REF_LEN + 1])
 {
+	return writer_insert_files(w, nonce, ref, day, expires, env, envlen,
+	    rc, NULL, 0, dupref);
+}
+
+enum store_res
+writer_insert_files(struct writer *w, const unsigned char
+    nonce[TOKEN_NONCE], const char *ref, const char *day,
+    const char *expires, const unsigned char *env, size_t envlen,
+    const struct store_receipt *rc, const struct store_file *files,
+    size_t nfiles, char dupref[REF_LEN + 1])
+{
 	struct wire_row h;
 	long long deadline = now_ms() + w->timeout_ms;
 	uint32_t gen = *w->gen;
 	uint64_t id = w->next_id++;
+	unsigned char *payload;
+	size_t i, len = envlen;
+	enum store_res res = STORE_ERR;
 
-	if (envlen == 0 || envlen > MAX_ENVELOPE)
+	if (envlen == 0 || envlen > MAX_ENVELOPE || nfiles > MAX_FILES)
 		return STORE_ERR;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.nonce, nonce, TOKEN_NONCE);
@@ -180,18 +219,35 @@ writer_insert(struct writer *w, const unsigned char nonce[TOKEN_NONCE],
 		h.has_receipt = 1;
 		h.receipt = *rc;
 	}
-	if (send_row(w, id, &h, env, envlen, gen, deadline) != 0)
+	h.nfiles = (uint32_t)nfiles;
+	for (i = 0; i < nfiles; i++) {
+		if (files[i].headlen > WIRE_HEAD_MAX)
+			return STORE_ERR;
+		h.headlen[i] = (uint32_t)files[i].headlen;
+		h.nchunks[i] = files[i].nchunks;
+		len += files[i].headlen;
+	}
+	if ((payload = malloc(len)) == NULL)
 		return STORE_ERR;
-	return wait_answer(w, id, gen, deadline, dupref);
+	memcpy(payload, env, envlen);
+	for (i = 0, len = envlen; i < nfiles; len += files[i++].headlen)
+		memcpy(payload + len, files[i].head, files[i].headlen);
+	if (send_row(w, id, &h, payload, len, nfiles > 0 ? files[0].fd : -1,
+	    gen, deadline) == 0)
+		res = wait_answer(w, id, gen, deadline, dupref);
+	free(payload);
+	return res;
 }
 
 /* The writer's side: one slot per worker. total 0: no row in hand. */
 struct slot {
 	int		 fd;
+	int		 spool;		/* the row's spool file, or -1 */
 	uint64_t	 id;
 	size_t		 got, total, cap;
 	unsigned char	*buf;
 	int		 ready;
+	struct store_file files[MAX_FILES];
 };
 
 static int
@@ -221,8 +277,7 @@ take_chunk(struct slot *s, const unsigned char *m, size_t n)
 	if (ch.off == 0) {	/* a new row: what came before is dropped */
 		s->total = 0;
 		if (ch.total <= sizeof(struct wire_row) ||
-		    ch.total > sizeof(struct wire_row) + MAX_ENVELOPE ||
-		    reserve(s, ch.total) != 0)
+		    ch.total > WIRE_MAX || reserve(s, ch.total) != 0)
 			return;
 		s->id = ch.id;
 		s->total = ch.total;
@@ -240,14 +295,54 @@ take_chunk(struct slot *s, const unsigned char *m, size_t n)
 	s->ready = s->got == s->total;
 }
 
+static void
+close_spool(struct slot *s)
+{
+	if (s->spool >= 0)
+		close(s->spool);
+	s->spool = -1;
+}
+
+/* One message, and the descriptor that may come with it: a new one
+ * replaces the slot's (a row's first message brings its spool). */
+static ssize_t
+recv_chunk(struct slot *s, unsigned char *scratch, size_t cap)
+{
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { scratch, cap };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+	int fd;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.b;
+	mh.msg_controllen = sizeof(u.b);
+	if ((n = recvmsg(s->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) <= 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int))) {
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+			close_spool(s);
+			s->spool = fd;
+		}
+	return n;
+}
+
 /* Reads what the slot's worker sent, up to one whole row. */
 static void
 read_slot(struct slot *s, unsigned char *scratch, size_t cap)
 {
 	ssize_t n;
 
-	while (!s->ready &&
-	    (n = recv(s->fd, scratch, cap, MSG_DONTWAIT)) > 0)
+	while (!s->ready && (n = recv_chunk(s, scratch, cap)) > 0)
 		take_chunk(s, scratch, (size_t)n);
 }
 
@@ -265,12 +360,51 @@ answer(struct slot *s, enum store_res res, const char *ref)
 	(void)send(s->fd, &a, sizeof(a), MSG_DONTWAIT | MSG_NOSIGNAL);
 	s->ready = 0;
 	s->total = 0;
+	close_spool(s);
+}
+
+/* The files of a slot's row: heads at the end of the payload, chunks
+ * in the spool, which must hold them all (so that a short spool fails
+ * its row, not the batch). */
+static int
+decode_files(const struct slot *s, const struct wire_row *h, size_t *envlen,
+    struct store_file *files)
+{
+	size_t i, heads = 0, payload = s->total - sizeof(*h);
+	uint64_t off = 0;
+	struct stat sb;
+
+	if (h->nfiles > MAX_FILES)
+		return -1;
+	for (i = 0; i < h->nfiles; i++) {
+		if (h->headlen[i] == 0 || h->headlen[i] > WIRE_HEAD_MAX ||
+		    h->nchunks[i] == 0 || h->nchunks[i] > 320)
+			return -1;
+		heads += h->headlen[i];
+	}
+	if (heads >= payload || payload - heads > MAX_ENVELOPE)
+		return -1;
+	*envlen = payload - heads;
+	if (h->nfiles == 0)
+		return 0;
+	if (s->spool < 0 || fstat(s->spool, &sb) != 0)
+		return -1;
+	for (i = 0, heads = *envlen; i < h->nfiles; i++) {
+		files[i].head = s->buf + sizeof(*h) + heads;
+		files[i].headlen = h->headlen[i];
+		files[i].nchunks = h->nchunks[i];
+		files[i].fd = s->spool;
+		files[i].off = off;
+		heads += h->headlen[i];
+		off += (uint64_t)h->nchunks[i] * STORE_CHUNK;
+	}
+	return (uint64_t)sb.st_size >= off ? 0 : -1;
 }
 
 /* The plain columns of a slot's row, checked: a worker is trusted no
  * further than it must be. */
 static int
-decode(const struct slot *s, struct store_batch_row *r)
+decode(struct slot *s, struct store_batch_row *r)
 {
 	struct wire_row h;
 
@@ -280,6 +414,8 @@ decode(const struct slot *s, struct store_batch_row *r)
 	    strnlen(h.expires, sizeof(h.expires)) != 10)
 		return -1;
 	memset(r, 0, sizeof(*r));
+	if (decode_files(s, &h, &r->envlen, s->files) != 0)
+		return -1;
 	memcpy(r->nonce, h.nonce, TOKEN_NONCE);
 	memcpy(r->ref, h.ref, sizeof(r->ref));
 	memcpy(r->day, h.day, sizeof(r->day));
@@ -287,7 +423,8 @@ decode(const struct slot *s, struct store_batch_row *r)
 	r->has_receipt = h.has_receipt == 1;
 	r->receipt = h.receipt;
 	r->env = s->buf + sizeof(h);
-	r->envlen = s->total - sizeof(h);
+	r->files = s->files;
+	r->nfiles = h.nfiles;
 	return 0;
 }
 
@@ -344,8 +481,10 @@ writer_run(struct store *st, const int *fds, int n,
 	if (n < 1 || n > MAX_WORKERS)
 		return 1;
 	memset(slots, 0, sizeof(slots));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		slots[i].fd = fds[i];
+		slots[i].spool = -1;
+	}
 	while (!*stop) {
 		for (i = 0; i < n; i++) {
 			pfd[i].fd = fds[i];
@@ -361,7 +500,9 @@ writer_run(struct store *st, const int *fds, int n,
 				read_slot(&slots[i], scratch, sizeof(scratch));
 		commit_ready(st, slots, n, scratch, sizeof(scratch));
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(slots[i].buf);
+		close_spool(&slots[i]);
+	}
 	return 0;
 }

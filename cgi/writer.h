@@ -38,6 +38,18 @@ enum store_res	writer_insert(struct writer *, const unsigned char
 		    size_t envlen, const struct store_receipt *rc,
 		    char dupref[REF_LEN + 1]);
 
+/* The same with a report's files (store_file): their heads go with the
+ * row, their chunks stay in the spool file files[0].fd (every file's
+ * fd is that one, offsets from 0 one after another), whose descriptor
+ * goes with the row's first message; the writer reads the chunks from
+ * it inside the report's transaction. */
+enum store_res	writer_insert_files(struct writer *, const unsigned char
+		    nonce[TOKEN_NONCE], const char *ref, const char *day,
+		    const char *expires, const unsigned char *env,
+		    size_t envlen, const struct store_receipt *rc,
+		    const struct store_file *files, size_t nfiles,
+		    char dupref[REF_LEN + 1]);
+
 /* The writer process: takes the write lock when a row is ready on
  * fds[0..n-1], then every row ready by then, stores them in one
  * transaction (store_batch_begin, store_batch_finish), answers each.

@@ -347,6 +347,7 @@ verify_row(struct reader *rd, const struct store_row *row,
 	(void)rec;
 	check_stanzas(rd, row);
 	json_decref(history_json(rd, row));	/* opens every note */
+	files_verify(rd, row);	/* every chunk of every file */
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct opts {
 	const char	*casefile, *team, *remote, *ssh_config;
 	const char	*keep_unlocked, *recipient;
 	const char	*overdue;
+	const char	*extract;	/* files --extract DIR */
 	int		 json, force, dry_run, raw, urgent, with_notes;
 	unsigned	 flag_all, flag_none;	/* --flag, --not-flag */
 	char		 due[11];	/* undecided before this day: overdue */
@@ -139,6 +140,13 @@ int		 cmd_sync(struct opts *);
 int		 cmd_note(struct opts *);
 int		 cmd_assign(struct opts *);
 int		 cmd_grant(struct opts *);
+int		 cmd_files(struct opts *);
+
+/* Attachments (cli/files.c): listed in show, in JSON (NULL when the
+ * report has none), every chunk checked by verify (rd->bad counts). */
+void		 files_print(struct reader *, const struct store_row *);
+json_t		*files_json(struct reader *, const struct store_row *);
+void		 files_verify(struct reader *, const struct store_row *);
 
 /* The case file (cli/case.c): a tipline database on the workstation,
  * opened (and created) from --case or TIPLINE_CASE; the local team

@@ -74,6 +74,9 @@ static const struct cmd {
 	  "an analyst of the team file (a signed event)" },
 	{ "grant", cmd_grant, "grant NAME|KEYID", "seal the content keys of "
 	  "the case file's reports to a newcomer (signed events)" },
+	{ "files", cmd_files, "files REF [--extract DIR]", "list a report's "
+	  "files, or write them into DIR (names made safe, never over a "
+	  "file)" },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -137,6 +140,7 @@ static const struct {
 	{ "--keep-unlocked", offsetof(struct opts, keep_unlocked) },
 	{ "--recipient", offsetof(struct opts, recipient) },
 	{ "--overdue-days", offsetof(struct opts, overdue) },
+	{ "--extract", offsetof(struct opts, extract) },
 };
 #define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
 

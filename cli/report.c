@@ -287,7 +287,7 @@ void
 json_report(struct reader *rd, const struct store_row *row,
     const struct record *rec, FILE *f)
 {
-	json_t *o = json_object(), *hist = history_json(rd, row);
+	json_t *o = json_object(), *hist = history_json(rd, row), *files;
 	struct summary sum;
 
 	case_summary(hist, &sum);
@@ -302,6 +302,8 @@ json_report(struct reader *rd, const struct store_row *row,
 	json_object_set(o, "record", rec->root);
 	json_object_set_new(o, "history", hist);
 	json_object_set_new(o, "messages", messages_json(rd, row));
+	if ((files = files_json(rd, row)) != NULL)
+		json_object_set_new(o, "files", files);
 	json_print(f, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 }
@@ -440,6 +442,7 @@ print_report(struct reader *rd, const struct store_row *row,
 	for (i = 0; i < nfields; i++)
 		if (rec->value[i] != NULL)
 			print_field(&fields[i], rec->value[i], rec->len[i]);
+	files_print(rd, row);
 	print_history(hist, row);
 	json_decref(hist);
 	hist = messages_json(rd, row);

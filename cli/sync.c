@@ -23,6 +23,7 @@
 #include "team.h"
 
 #define BATCH	500	/* rows per pull transaction */
+#define CHUNK_BATCH	16	/* file chunks per pull transaction */
 
 struct conn {
 	pid_t		 pid;
@@ -32,7 +33,15 @@ struct conn {
 };
 
 struct counts {
-	long	reports, events, messages, sent, refused;
+	long	reports, events, messages, sent, refused, chunks;
+};
+
+/* The file whose chunks come now: its relay id, report and index
+ * (a FILE frame comes before a file's first chunk of a pull). */
+struct cur_file {
+	uint64_t	id;
+	char		ref[EVENT_REF + 1];
+	unsigned	idx;
 };
 
 /* The relay next to this program, or TIPLINE_RELAY. */
@@ -303,6 +312,54 @@ add_message(sqlite3 *db, const struct frame *f)
 	return sqlite3_changes(db);
 }
 
+/* A file's head, kept once (a resumed pull sends it again). A file of
+ * a report this case file lacks is skipped, with its chunks. */
+static void
+add_file(sqlite3 *db, const struct frame *f, struct cur_file *cf)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO attachments "
+	    "(report_id, idx, head, nchunks) SELECT id, ?, ?, ? FROM reports "
+	    "WHERE ref = ?", -1, &s, NULL) != SQLITE_OK)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int(s, 1, (int)f->idx);
+	sqlite3_bind_blob(s, 2, f->data, (int)f->datalen, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, f->count);
+	sqlite3_bind_text(s, 4, f->ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	cf->id = f->a;
+	memcpy(cf->ref, f->ref, sizeof(cf->ref));
+	cf->idx = f->idx;
+}
+
+/* A chunk of the current file; 1 if new. */
+static int
+add_chunk(sqlite3 *db, const struct frame *f, const struct cur_file *cf)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (f->b != cf->id)
+		die("the relay sent a chunk of a file it did not announce");
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO attachment_chunks "
+	    "(attachment_id, n, data) SELECT a.id, ?, ? FROM attachments a "
+	    "JOIN reports r ON r.id = a.report_id WHERE r.ref = ? AND "
+	    "a.idx = ?", -1, &s, NULL) != SQLITE_OK)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(s, 1, f->count);
+	sqlite3_bind_blob(s, 2, f->data, (int)f->datalen, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, cf->ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, (int)cf->idx);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		die("case file: %s", sqlite3_errmsg(db));
+	return sqlite3_changes(db);
+}
+
 static void
 mark_held(sqlite3 *db, const char *remote, const unsigned char *ev,
     size_t n)
@@ -345,29 +402,33 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
     const char *remote, struct counts *n)
 {
 	struct frame f;
+	struct cur_file cf;
 	uint64_t cur[FRAME_CURSORS];
 	sqlite3_stmt *ins;
-	int rows = 0;
+	int rows = 0, chunks = 0;
 
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO reports (ref, day, "
 	    "status, envelope) VALUES (?, ?, ?, ?)", -1, &ins, NULL) !=
 	    SQLITE_OK)
 		die("case file: %s", sqlite3_errmsg(db));
+	memset(&cf, 0, sizeof(cf));
 	cursors_get(db, remote, cur);
 	if (frame_cursors(c->to, FR_PULL, cur) != FRAME_OK)
 		die("the relay closed the connection");
 	db_do(db, "BEGIN IMMEDIATE");
 	for (;;) {
 		conn_read(c, &f);
-		/* A batch ends before a report, event or message, never between a
-		 * report and its history rows. */
-		if ((f.type == FR_REPORT || f.type == FR_EVENT ||
-		    f.type == FR_MESSAGE) &&
-		    rows >= BATCH) {
+		/* A batch ends before a report, event, message or file, never
+		 * between a report and its history rows; a file's chunks
+		 * commit every CHUNK_BATCH (a megabyte), so that a pull cut in
+		 * a large file resumes near where it was. */
+		if ((f.type != FR_HISTORY && f.type != FR_CHUNK &&
+		    rows >= BATCH) || (f.type == FR_CHUNK &&
+		    chunks >= CHUNK_BATCH)) {
 			cursors_put(db, remote, cur);
 			db_do(db, "COMMIT");
 			db_do(db, "BEGIN IMMEDIATE");
-			rows = 0;
+			rows = chunks = 0;
 		}
 		if (f.type == FR_HISTORY)
 			add_history(db, &f);
@@ -380,11 +441,17 @@ pull(struct conn *c, sqlite3 *db, const struct team *t,
 		} else if (f.type == FR_MESSAGE) {
 			n->messages += add_message(db, &f);
 			cur[CUR_MESSAGE] = f.a;
+		} else if (f.type == FR_FILE)
+			add_file(db, &f, &cf);
+		else if (f.type == FR_CHUNK) {
+			n->chunks += add_chunk(db, &f, &cf);
+			cur[CUR_FILE] = f.a;
 		} else if (f.type == FR_END)
 			break;
 		else
 			die("the relay sent an unexpected frame");
 		rows++;
+		chunks += f.type == FR_CHUNK;
 	}
 	/* END's cursors: a relay may skip rows it will never send. */
 	for (int i = 0; i < FRAME_CURSORS; i++)
@@ -435,11 +502,12 @@ report(const struct opts *o, const char *remote, const struct counts *n)
 	json_t *j;
 
 	if (o->json) {
-		j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "remote",
+		j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "remote",
 		    remote, "reports", (json_int_t)n->reports, "events",
 		    (json_int_t)n->events, "messages",
 		    (json_int_t)n->messages, "sent", (json_int_t)n->sent,
-		    "refused", (json_int_t)n->refused);
+		    "refused", (json_int_t)n->refused, "chunks",
+		    (json_int_t)n->chunks);
 		json_print(stdout, j, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(j);
 		return;

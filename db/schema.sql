@@ -1,4 +1,4 @@
--- tipline database: the complete current schema, PRAGMA user_version 9.
+-- tipline database: the complete current schema, PRAGMA user_version 10.
 -- For reading. The program builds a database by applying
 -- db/migrations/*.sql in order; tests/unit/t_store.c checks that the
 -- result is exactly this schema. Plaintext columns are only what triage
@@ -146,3 +146,21 @@ CREATE TABLE messages (
 );
 
 CREATE INDEX messages_report ON messages (report_id);
+-- Migration 10: a report's files (docs/FORMATS.md sections 3b and 6).
+CREATE TABLE attachments (
+	id	  INTEGER PRIMARY KEY,
+	report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+	idx	  INTEGER NOT NULL CHECK (idx BETWEEN 0 AND 4),
+	head	  BLOB NOT NULL CHECK (length(head) <= 2097152),
+	nchunks	  INTEGER NOT NULL CHECK (nchunks BETWEEN 1 AND 320),
+	UNIQUE (report_id, idx)
+);
+
+CREATE TABLE attachment_chunks (
+	id	      INTEGER PRIMARY KEY AUTOINCREMENT,
+	attachment_id INTEGER NOT NULL
+	    REFERENCES attachments (id) ON DELETE CASCADE,
+	n	      INTEGER NOT NULL CHECK (n >= 0),
+	data	      BLOB NOT NULL CHECK (length(data) = 65553),
+	UNIQUE (attachment_id, n)
+);

@@ -81,6 +81,23 @@
 #define FOLLOWUP_MAX_CHARS	10000
 #define FOLLOWUP_CAP_SECONDS	1800
 #define FOLLOWUP_MAX_FAILURES	100
+/* Attachments (multipart/form-data, RFC 7578; lib/multipart.c). The
+ * numbers of files and bytes are defaults a config can lower
+ * (max_files, max_file_bytes, max_files_bytes), never raise. */
+#define MAX_BOUNDARY		70	/* RFC 2046 section 5.1.1 */
+#define MAX_PART_HEADER		2048	/* bytes of one part's header block */
+#define MAX_FILENAME		255	/* bytes of a file name as sent */
+#define MAX_FILES		5
+#define MAX_FILE_BYTES		(10 * 1024 * 1024)
+#define MAX_FILES_BYTES		(25 * 1024 * 1024)
+/* Parts in one body: every field, and every file. */
+#define MAX_PARTS		(MAX_FORM_PAIRS + MAX_FILES)
+/* Largest multipart/form-data body: the files, and a MiB for the fields
+ * (at most MAX_BODY together) and the parts' headers and boundaries
+ * (MAX_PARTS of at most MAX_PART_HEADER + 2 * MAX_BOUNDARY). nginx's
+ * client_max_body_size and client_body_buffer_size in location = /submit
+ * must be this, in MiB ("26m"): tests/integration/test_upload_limits.py. */
+#define MAX_UPLOAD		(MAX_FILES_BYTES + 1024 * 1024)
 
 /* Worker pool. */
 #define MAX_WORKERS		64

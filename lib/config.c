@@ -33,6 +33,9 @@ config_defaults(struct config *c)
 	c->busy_timeout_ms = 5000;
 	c->max_db_size = 1LL << 30;	/* 1G */
 	c->envelope_version = 2;
+	c->max_files = MAX_FILES;
+	c->max_file_bytes = MAX_FILE_BYTES;
+	c->max_files_bytes = MAX_FILES_BYTES;
 }
 
 struct key {
@@ -88,9 +91,14 @@ set_value(const struct key *k, const char *v, char *err, size_t errlen)
 	}
 	if (k->size != NULL) {
 		if ((*k->size = parse_size(v, k->min, k->max)) < 0) {
-			snprintf(err, errlen, "'%s' must be a size from %ldM "
-			    "to %ldG, such as 1G or 512M", k->name, k->min,
-			    k->max >> 10);
+			if (k->max < 1024)	/* attachment limits */
+				snprintf(err, errlen, "'%s' must be a size "
+				    "from %ldM to %ldM, such as 5M", k->name,
+				    k->min, k->max);
+			else
+				snprintf(err, errlen, "'%s' must be a size "
+				    "from %ldM to %ldG, such as 1G or 512M",
+				    k->name, k->min, k->max >> 10);
 			return -1;
 		}
 		return 0;
@@ -130,7 +138,7 @@ parse_line(char *line, void *ctx, char *err, size_t errlen)
 	snprintf(err, errlen, "unknown key (known: database, recipients, "
 	    "secret, templates, profile, workers, token_min_age, "
 	    "token_max_age, busy_timeout_ms, max_db_size, envelope_version, "
-	    "retention_days)");
+	    "retention_days, max_files, max_file_bytes, max_files_bytes)");
 	return -1;
 }
 
@@ -157,6 +165,11 @@ config_parse(const char *text, size_t n, struct config *c, char *err,
 		  1, 2 },
 		{ "retention_days", NULL, NULL, &c->retention_days, NULL, 0,
 		  36500 },
+		{ "max_files", NULL, NULL, &c->max_files, NULL, 0, MAX_FILES },
+		{ "max_file_bytes", NULL, NULL, NULL, &c->max_file_bytes, 1,
+		  MAX_FILE_BYTES >> 20 },
+		{ "max_files_bytes", NULL, NULL, NULL, &c->max_files_bytes, 1,
+		  MAX_FILES_BYTES >> 20 },
 		{ NULL, NULL, NULL, NULL, NULL, 0, 0 }
 	};
 	size_t lineno;

@@ -24,6 +24,13 @@ struct config {
 	long long max_db_size;		/* bytes */
 	int	envelope_version;	/* 2; 1 for old readers, and the bench */
 	int	retention_days;		/* 0: reports stay until purged */
+	/* Attachments: at most the bounds header's MAX_FILES,
+	 * MAX_FILE_BYTES and MAX_FILES_BYTES (a config can only lower
+	 * them, as nginx's client_max_body_size matches the bounds); 0
+	 * files turns attachments off. */
+	int	max_files;
+	long long max_file_bytes;	/* bytes */
+	long long max_files_bytes;	/* bytes, all files of a report */
 };
 
 void	config_defaults(struct config *);

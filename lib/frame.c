@@ -65,6 +65,39 @@ parse_message(const unsigned char *b, size_t n, struct frame *f)
 	return FRAME_OK;
 }
 
+/* FILE: a file's head (docs/FORMATS.md section 10): index 0 to
+ * MAX_FILES - 1, 1 to 320 chunks, a head envelope of 1 to MAX_ENVELOPE
+ * bytes. */
+static enum frame_err
+parse_file(const unsigned char *b, size_t n, struct frame *f)
+{
+	if (n <= FRAME_FILE_HEAD || n - FRAME_FILE_HEAD > MAX_ENVELOPE ||
+	    !ref_valid((const char *)b + 8, EVENT_REF) || b[20] >= MAX_FILES)
+		return FRAME_E_BODY;
+	f->a = be_get(b, 8);
+	memcpy(f->ref, b + 8, EVENT_REF);
+	f->idx = b[20];
+	f->count = (uint32_t)be_get(b + 21, 4);
+	if (f->count < 1 || f->count > 320)
+		return FRAME_E_BODY;
+	f->data = b + FRAME_FILE_HEAD;
+	f->datalen = n - FRAME_FILE_HEAD;
+	return FRAME_OK;
+}
+
+static enum frame_err
+parse_chunk(const unsigned char *b, size_t n, struct frame *f)
+{
+	if (n != FRAME_CHUNK_BODY)
+		return FRAME_E_BODY;
+	f->a = be_get(b, 8);
+	f->b = be_get(b + 8, 8);
+	f->count = (uint32_t)be_get(b + 16, 4);
+	f->data = b + 20;
+	f->datalen = FRAME_CHUNK_DATA;
+	return f->count < 320 ? FRAME_OK : FRAME_E_BODY;
+}
+
 /* The body b[0..n) of a frame of type t. */
 static enum frame_err
 parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
@@ -88,6 +121,10 @@ parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
 		return parse_report(b, n, f);
 	case FR_MESSAGE:
 		return parse_message(b, n, f);
+	case FR_FILE:
+		return parse_file(b, n, f);
+	case FR_CHUNK:
+		return parse_chunk(b, n, f);
 	case FR_EVENT:
 	case FR_PUSH:
 		if (t == FR_EVENT) {
@@ -329,4 +366,33 @@ frame_strerror(enum frame_err e)
 	case FRAME_E_IO:	return "connection closed";
 	}
 	return "unknown error";
+}
+
+enum frame_err
+frame_file(int fd, uint64_t id, const char *ref, unsigned idx,
+    uint32_t nchunks, const unsigned char *head, size_t headlen)
+{
+	unsigned char h[FRAME_FILE_HEAD];
+
+	if (strlen(ref) != EVENT_REF || idx >= MAX_FILES)
+		return FRAME_E_BODY;
+	be_put(h, id, 8);
+	memcpy(h + 8, ref, EVENT_REF);
+	h[20] = (unsigned char)idx;
+	be_put(h + 21, nchunks, 4);
+	return frame_write(fd, FR_FILE, h, sizeof(h), head, headlen);
+}
+
+enum frame_err
+frame_chunk(int fd, uint64_t id, uint64_t file, uint32_t n,
+    const unsigned char *data, size_t datalen)
+{
+	unsigned char h[20];
+
+	if (datalen != FRAME_CHUNK_DATA)
+		return FRAME_E_BODY;
+	be_put(h, id, 8);
+	be_put(h + 8, file, 8);
+	be_put(h + 16, n, 4);
+	return frame_write(fd, FR_CHUNK, h, sizeof(h), data, datalen);
 }

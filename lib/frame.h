@@ -44,8 +44,13 @@ enum frame_type {
 			 * envelope (issue 13) */
 	FR_HISTORY = 10,	/* relay: a row of status_history from before
 				 * events: id, ref, day, status, sealed note */
-	/* Reserved, refused until built: 11 and 12 attachments (issue 14). */
+	FR_FILE = 11,	/* relay: file id, ref, index, chunks, head envelope */
+	FR_CHUNK = 12,	/* relay: chunk id, file id, number, sealed chunk */
 };
+/* A FILE frame's fixed fields, and a CHUNK frame's whole body. */
+#define FRAME_FILE_HEAD		(8 + EVENT_REF + 1 + 4)	/* 25 */
+#define FRAME_CHUNK_DATA	(64 * 1024 + 17)	/* ATTACH_CHUNK_CT */
+#define FRAME_CHUNK_BODY	(8 + 8 + 4 + FRAME_CHUNK_DATA)
 
 enum ack_code {
 	ACK_STORED = 0,		/* new, stored with its effect */
@@ -67,6 +72,9 @@ struct frame {
 	int			 type;
 	size_t			 len;		/* bytes used: FRAME_LEN + n */
 	uint64_t		 a;		/* a row id */
+	uint64_t		 b;		/* CHUNK: its file's id */
+	unsigned		 idx;		/* FILE: the file's index */
+	uint32_t		 count;		/* FILE: chunks; CHUNK: number */
 	uint64_t		 cur[FRAME_CURSORS];	/* PULL, END */
 	char			 ref[EVENT_REF + 1];
 	char			 day[11];
@@ -102,6 +110,11 @@ enum frame_err	frame_message(int fd, uint64_t id, const char *ref,
 		    const char *day, const unsigned char *env, size_t envlen);
 enum frame_err	frame_event(int fd, uint64_t id, const unsigned char *ev,
 		    size_t evlen);
+enum frame_err	frame_file(int fd, uint64_t id, const char *ref,
+		    unsigned idx, uint32_t nchunks, const unsigned char *head,
+		    size_t headlen);
+enum frame_err	frame_chunk(int fd, uint64_t id, uint64_t file, uint32_t n,
+		    const unsigned char *data, size_t datalen);
 enum frame_err	frame_ack(int fd, int code, const char *msg);
 enum frame_err	frame_error(int fd, const char *msg);
 const char	*frame_strerror(enum frame_err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -343,6 +344,65 @@ forget_expired(struct store *st, const char *today)
 	    NULL, 0);
 }
 
+/* Inserts one file's head and chunks for the report just inserted. A
+ * chunk that cannot be read whole fails the batch (SQLITE_IOERR). */
+static int
+insert_file(struct store *st, long long report_id, size_t idx,
+    const struct store_file *f, unsigned char *buf)
+{
+	sqlite3_stmt *a = NULL, *c = NULL;
+	long long fid;
+	uint32_t i;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(st->db, "INSERT INTO attachments "
+	    "(report_id, idx, head, nchunks) VALUES (?, ?, ?, ?)", -1, &a,
+	    NULL)) != SQLITE_OK || (rc = sqlite3_prepare_v2(st->db,
+	    "INSERT INTO attachment_chunks (attachment_id, n, data) "
+	    "VALUES (?, ?, ?)", -1, &c, NULL)) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(a, 1, report_id);
+	sqlite3_bind_int64(a, 2, (long long)idx);
+	sqlite3_bind_blob(a, 3, f->head, (int)f->headlen, SQLITE_STATIC);
+	sqlite3_bind_int64(a, 4, f->nchunks);
+	if ((rc = step_done(a)) != SQLITE_OK)
+		goto out;
+	fid = sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < f->nchunks && rc == SQLITE_OK; i++) {
+		if (pread(f->fd, buf, STORE_CHUNK, (off_t)(f->off +
+		    (uint64_t)i * STORE_CHUNK)) != STORE_CHUNK) {
+			rc = SQLITE_IOERR;
+			break;
+		}
+		sqlite3_bind_int64(c, 1, fid);
+		sqlite3_bind_int64(c, 2, i);
+		sqlite3_bind_blob(c, 3, buf, STORE_CHUNK, SQLITE_STATIC);
+		rc = step_done(c);
+	}
+out:
+	sqlite3_finalize(a);
+	sqlite3_finalize(c);
+	return rc;
+}
+
+static int
+insert_files(struct store *st, const struct store_batch_row *r,
+    long long report_id)
+{
+	unsigned char *buf;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (r->nfiles == 0)
+		return SQLITE_OK;
+	if ((buf = malloc(STORE_CHUNK)) == NULL)
+		return SQLITE_NOMEM;
+	for (i = 0; i < r->nfiles && rc == SQLITE_OK; i++)
+		rc = insert_file(st, report_id, i, &r->files[i], buf);
+	free(buf);
+	return rc;
+}
+
 static int
 insert_rows(struct store *st, const struct store_batch_row *r)
 {
@@ -356,6 +416,8 @@ insert_rows(struct store *st, const struct store_batch_row *r)
 	if ((rc = step_done(st->ins_report)) != SQLITE_OK)
 		return rc;
 	id = sqlite3_last_insert_rowid(st->db);
+	if ((rc = insert_files(st, r, id)) != SQLITE_OK)
+		return rc;
 	sqlite3_bind_blob(st->ins_token, 1, r->nonce, TOKEN_NONCE,
 	    SQLITE_STATIC);
 	sqlite3_bind_int64(st->ins_token, 2, id);

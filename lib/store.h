@@ -64,7 +64,21 @@ enum store_res	 store_insert_with(struct store *,
 		    const char *day, const char *expires,
 		    const unsigned char *env, size_t envlen,
 		    const struct store_receipt *rc, char dupref[REF_LEN + 1]);
-/* A row for store_insert_batch; res and dupref are its answer. */
+/* One attachment of a report (docs/FORMATS.md section 3b): its head
+ * envelope, and its nchunks sealed chunks of STORE_CHUNK bytes each,
+ * read with pread from fd at offset off (a spool file of ciphertext
+ * that the worker wrote as the upload arrived). */
+#define STORE_CHUNK	(64 * 1024 + 17)	/* ATTACH_CHUNK_CT */
+struct store_file {
+	const unsigned char	*head;
+	size_t			 headlen;
+	uint32_t		 nchunks;
+	int			 fd;
+	uint64_t		 off;
+};
+
+/* A row for store_insert_batch; res and dupref are its answer. Its
+ * files are stored in the same transaction, all or nothing. */
 struct store_batch_row {
 	unsigned char		 nonce[TOKEN_NONCE];
 	char			 ref[REF_LEN + 1];
@@ -74,6 +88,8 @@ struct store_batch_row {
 	size_t			 envlen;
 	int			 has_receipt;
 	struct store_receipt	 receipt;
+	const struct store_file	*files;
+	size_t			 nfiles;
 	enum store_res		 res;
 	char			 dupref[REF_LEN + 1];	/* STORE_DUP */
 };

@@ -109,6 +109,47 @@ send_history(sqlite3_stmt *h, sqlite3_int64 report_id, const char *ref)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The chunks after the file cursor, in id order, each file's FILE
+ * frame before its first chunk of this pull: a pull cut in the middle
+ * of a file resumes at the next chunk (docs/FORMATS.md section 10). */
+static int
+pull_files(struct relay *r, const uint64_t cur[FRAME_CURSORS],
+    uint64_t out[FRAME_CURSORS])
+{
+	sqlite3_stmt *s;
+	uint64_t file, last = 0;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(r->db, "SELECT c.id, c.attachment_id, c.n, "
+	    "c.data, rp.ref, a.idx, a.nchunks, a.head FROM attachment_chunks c "
+	    "JOIN attachments a ON a.id = c.attachment_id JOIN reports rp ON "
+	    "rp.id = a.report_id WHERE c.id > ? ORDER BY c.id", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)cur[CUR_FILE]);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		file = (uint64_t)sqlite3_column_int64(s, 1);
+		if (file != last && frame_file(STDOUT_FILENO, file,
+		    (const char *)sqlite3_column_text(s, 4),
+		    (unsigned)sqlite3_column_int(s, 5),
+		    (uint32_t)sqlite3_column_int64(s, 6),
+		    sqlite3_column_blob(s, 7),
+		    (size_t)sqlite3_column_bytes(s, 7)) != FRAME_OK)
+			goto out;
+		last = file;
+		out[CUR_FILE] = (uint64_t)sqlite3_column_int64(s, 0);
+		if (frame_chunk(STDOUT_FILENO, out[CUR_FILE], file,
+		    (uint32_t)sqlite3_column_int64(s, 2),
+		    sqlite3_column_blob(s, 3),
+		    (size_t)sqlite3_column_bytes(s, 3)) != FRAME_OK)
+			goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Everything after the cursors, in one read transaction so that the
  * cursors in END match what was sent. */
 static int
@@ -171,6 +212,10 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 		    (size_t)sqlite3_column_bytes(s, 3)) != FRAME_OK)
 			goto out;
 	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (pull_files(r, cur, out) != 0)
+		goto out;
 	ok = frame_cursors(STDOUT_FILENO, FR_END, out) == FRAME_OK;
 out:
 	sqlite3_finalize(h);

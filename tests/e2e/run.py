@@ -281,6 +281,39 @@ def messages_file(d, m):
     return path
 
 
+# Issue 14: what the browser attaches (a JPEG whose EXIF holds GPS
+# coordinates, a PDF, a text file with a marker).
+FILES = {
+    "photo.jpg": (b"\xff\xd8\xff\xe1\x00\x2aExif\x00\x00MM\x00\x2a\x00\x00\x00\x08"
+                  b"\x00\x01\x88\x25\x00\x04\x00\x00\x00\x01\x00\x00\x00\x1a"
+                  b"GPSLatitude 46.948N 7.447E" + b"\x00" * 70000 + b"\xff\xd9"),
+    "contract.pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\ntrailer<<>>\n%%EOF\n",
+    "notes.txt": b"e2e-file-marker-7c1d tipline\n" * 3000,
+}
+
+
+def write_files(tmp):
+    d = os.path.join(tmp, "files")
+    os.mkdir(d, 0o700)
+    for name, data in FILES.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    return d
+
+
+def check_files(st, d):
+    with open(os.path.join(d, "receipt")) as f:
+        receipt = f.read().strip()
+    ref = ref_by_receipt(st.db, receipt)
+    assert ref, "no report has the receipt %s" % receipt
+    out = os.path.join(d, "extracted")
+    os.mkdir(out, 0o700)
+    st.cli_ok("files", ref, "--extract", out)
+    for i, name in enumerate(("photo.jpg", "contract.pdf", "notes.txt")):
+        with open(os.path.join(out, "%d-%s" % (i + 1, name)), "rb") as f:
+            assert f.read() == FILES[name], name
+
+
 def check_reports(run, st, results):
     seen = set()
     for r in sorted(results, key=lambda r: (r["flow"], LANGS.index(r["lang"]))):
@@ -343,9 +376,10 @@ def main():
                 lambda: not_stored.append(capture_not_stored(st, tmp)))
         if not not_stored:
             return 1
+        files_dir = write_files(tmp)
         cmd = ["node", os.path.join(HERE, "e2e.mjs"), "--port", str(st.port),
                "--messages", messages_file(tmp, msgs), "--results", results_path,
-               "--shots", SHOTS, "--not-stored", not_stored[0]]
+               "--shots", SHOTS, "--not-stored", not_stored[0], "--files", files_dir]
         if readme:
             cmd += ["--readme-shot", os.path.abspath(readme)]
         try:
@@ -361,6 +395,8 @@ def main():
             with open(results_path) as f:
                 results = json.load(f)
         check_reports(run, st, results)
+        run.run("cli_extracts_the_three_files_the_browser_sent_byte_for_byte",
+                check_files, st, files_dir)
 
         def no_sanitizer():
             logs = st.logs()

@@ -25,7 +25,7 @@ FUZZ_MAKE	 = $(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) \
 		   FUZZ_BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="-O1 -g" \
 		   EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
 FUZZ_ALL	 = form token page config keyfile recipients envelope record \
-		   catalog lang profile team event frame receipt
+		   catalog lang profile team event frame receipt multipart attach
 FUZZ_DEPS	 = tests/fuzz/fuzz.h lib/*.h cgi/*.h $(FUZZ_BUILD)/cgi/page.o \
 		   $(FUZZ_BUILD)/libtipline.a
 

@@ -36,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(f.len >= FRAME_LEN + 1 && f.len <= size - used);
 		FUZZ_CHECK(f.len <= FRAME_LEN + MAX_FRAME);
 		FUZZ_CHECK((f.type >= FR_HELLO && f.type <= FR_ERROR) ||
-		    f.type == FR_MESSAGE || f.type == FR_HISTORY);
+		    f.type == FR_MESSAGE || f.type == FR_HISTORY ||
+		    f.type == FR_FILE || f.type == FR_CHUNK);
 		if (f.data != NULL)
 			FUZZ_CHECK(f.data >= data + used &&
 			    f.data + f.datalen <= data + used + f.len);

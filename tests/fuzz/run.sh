@@ -17,7 +17,7 @@ fi
 build=$1 secs=$2 jobs=$3 work=$4
 shift 4
 targets=${*:-"form token page config keyfile recipients envelope record catalog
-lang team event frame receipt"}
+lang team event frame receipt multipart attach"}
 here=$(dirname "$0")
 # Findings must stop the target at once (UBSan would otherwise go on)
 # and print a symbolized stack; libFuzzer then saves the input. A huge

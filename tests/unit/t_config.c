@@ -3,6 +3,7 @@
 #include "t.h"
 
 #include "config.h"
+#include "bounds.h"
 
 static size_t
 parse(const char *s, struct config *c, char *err)
@@ -55,6 +56,26 @@ TEST(mistakes_name_their_line)
 	CHECK(parse("token_min_age = 700\ntoken_max_age = 600\n", &c, err) !=
 	    0);
 	CHECK(parse("workers = 2\0\n", &c, err) == 0);
+}
+
+TEST(attachment_limits_can_only_be_lowered)
+{
+	struct config c;
+	char err[256];
+
+	config_defaults(&c);
+	CHECK(c.max_files == MAX_FILES && c.max_file_bytes == MAX_FILE_BYTES &&
+	    c.max_files_bytes == MAX_FILES_BYTES);
+	CHECK(parse("max_files = 2\nmax_file_bytes = 3M\n"
+	    "max_files_bytes = 4M\n", &c, err) == 0);
+	CHECK(c.max_files == 2 && c.max_file_bytes == 3LL << 20 &&
+	    c.max_files_bytes == 4LL << 20);
+	CHECK(parse("max_files = 0\n", &c, err) == 0 && c.max_files == 0);
+	CHECK(parse("max_files = 6\n", &c, err) == 1);
+	CHECK(parse("max_file_bytes = 11M\n", &c, err) == 1);
+	CHECK(strstr(err, "from 1M to 10M") != NULL);
+	CHECK(parse("max_files_bytes = 26M\n", &c, err) == 1);
+	CHECK(parse("max_files_bytes = 25M\n", &c, err) == 0);
 }
 
 TEST(max_db_size_takes_a_size_with_a_unit)
@@ -116,6 +137,7 @@ main(void)
 	RUN(defaults_are_sane);
 	RUN(every_key_is_read);
 	RUN(mistakes_name_their_line);
+	RUN(attachment_limits_can_only_be_lowered);
 	RUN(max_db_size_takes_a_size_with_a_unit);
 	RUN(retention_days_off_by_default_bounded);
 	RUN(overlong_lines_and_nul_bytes_are_refused);
