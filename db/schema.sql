@@ -119,7 +119,9 @@ END;
 -- empty its envelope (tipline-relay(8)).
 CREATE TABLE deliveries (
 	analyst	      BLOB PRIMARY KEY CHECK (length(analyst) = 8),
-	report_cursor INTEGER NOT NULL CHECK (report_cursor >= 0)
+	report_cursor INTEGER NOT NULL CHECK (report_cursor >= 0),
+	file_cursor   INTEGER NOT NULL DEFAULT 0
+	    CHECK (file_cursor >= 0)
 ) WITHOUT ROWID;
 -- What the database keeps of a report's receipt (docs/FORMATS.md,
 -- "Receipt"): the lookup id and the X25519 public key, both derived

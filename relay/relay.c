@@ -405,7 +405,7 @@ serve(struct relay *r)
 			/* The cursor presented is what the client has
 			 * committed: every report up to it has arrived. */
 			if (r->has_analyst && expire_record(r->db, r->analyst,
-			    f.cur[CUR_REPORT]) != 0)
+			    f.cur[CUR_REPORT], f.cur[CUR_FILE]) != 0)
 				return refuse(FRAME_E_IO, "database error");
 			if (pull(r, f.cur) != 0)
 				return refuse(FRAME_E_IO, "pull failed");

@@ -24,3 +24,10 @@ CREATE TABLE attachment_chunks (
 	data	      BLOB NOT NULL CHECK (length(data) = 65553),
 	UNIQUE (attachment_id, n)
 );
+
+-- The file cursor each analyst's last PULL presented, beside the report
+-- cursor: the retention deletes a report's files only when every
+-- member of the team has all of its chunks (a pull cut in a large file
+-- commits the report before its last chunks).
+ALTER TABLE deliveries ADD COLUMN file_cursor INTEGER NOT NULL DEFAULT 0
+    CHECK (file_cursor >= 0);

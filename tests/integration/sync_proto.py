@@ -108,7 +108,8 @@ class Relay:
         got = []
         while True:
             t, b = self.recv()
-            assert t in (REPORT, EVENT, END), (t, b[:100])
+            # 9 MESSAGE, 10 HISTORY, 11 FILE, 12 CHUNK (section 10)
+            assert t in (REPORT, EVENT, END, 9, 10, 11, 12), (t, b[:100])
             if t == END:
                 assert len(b) == 32, len(b)
                 self.cursors = tuple(int.from_bytes(b[i:i + 8], "big")

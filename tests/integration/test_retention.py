@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, Runner  # noqa: E402
 from test_intake import ref_of, submit  # noqa: E402
 from test_sync import Analyst, setup  # noqa: E402
+from test_upload import body, post  # noqa: E402
+import open_envelope as oe  # noqa: E402
+import sync_proto as sp  # noqa: E402
 
 OLD = "2026-01-02"
 
@@ -119,6 +122,49 @@ def t_newcomer_holds_back_and_skips_emptied(st, ctx):
     assert len(envelope(st, ref)) == 0
 
 
+def t_files_go_when_every_analyst_has_every_chunk(st, ctx):
+    """A pull cut inside a file commits the report before its last
+    chunks: the report may be emptied, its files stay until every member
+    presents a file cursor past all of their chunks."""
+    data = b"retention marker %s\n" % os.urandom(8).hex().encode()
+    r = post(st, body(st.tokens(1)[0], "Case 11: with a file",
+                      [("notes.txt", data * 400, None)]))
+    ref = ref_of(st, r)
+    make_old(st, ref)
+    files = "SELECT count(*) FROM attachments a JOIN reports r ON " \
+        "r.id = a.report_id WHERE r.ref = ?"
+    sample = [bytes(x[0])[100:148] for x in st.query(
+        "SELECT c.data FROM attachment_chunks c JOIN attachments a ON "
+        "a.id = c.attachment_id JOIN reports r ON r.id = a.report_id "
+        "WHERE r.ref = ?", ref)]
+    assert st.query(files, ref)[0][0] == 1 and sample
+    a, b, c = ctx["analysts"][:3]
+    for x in (a, b, a, b, c):
+        x.sync()
+    # Carla's next PULL presents a file cursor behind the chunks, as a
+    # workstation whose pull was cut inside the file would.
+    with open(st.team, "rb") as f:
+        team = oe.parse_team(f.read(), "team")
+    carla = [m for m in team if m["name"] == c.name][0]["id"].hex()
+    rmax = st.query("SELECT max(id) FROM reports")[0][0]
+    rl = sp.Relay([os.path.join(st.build, "tipline-relay"), "--config",
+                   st.conf, "--analyst", carla])
+    rl.hello()
+    rl.pull(rmax, 0, 0, 0)
+    rl.close()
+    relay_expire(st)
+    assert len(envelope(st, ref)) == 0      # every case file has it
+    assert st.query(files, ref)[0][0] == 1  # Carla lacks its chunks
+    c.sync()        # her cursor past the chunks: the files go
+    assert st.query(files, ref)[0][0] == 0
+    assert st.query("SELECT count(*) FROM attachment_chunks c WHERE NOT "
+                    "EXISTS (SELECT 1 FROM attachments a WHERE a.id = "
+                    "c.attachment_id)")[0][0] == 0
+    found = server_files_holding(st, ctx, sample)
+    assert found == [], found
+    ctx["refs"].append(ref)
+
+
 def t_analyst_outside_team_gets_no_session(st, ctx):
     p = subprocess.run([os.path.join(st.build, "tipline-relay"), "--config",
                         st.conf, "--analyst", "0123456789abcdef"],
@@ -141,6 +187,8 @@ def main():
                 t_report_one_analyst_lacks_stays, st, ctx)
         run.run("newcomer_holds_back_retention_pull_skips_emptied",
                 t_newcomer_holds_back_and_skips_emptied, st, ctx)
+        run.run("files_go_only_when_every_analyst_has_every_chunk",
+                t_files_go_when_every_analyst_has_every_chunk, st, ctx)
         run.run("relay_analyst_outside_team_file_no_session",
                 t_analyst_outside_team_gets_no_session, st, ctx)
         run.run("no_sanitizer_reports_in_logs",
