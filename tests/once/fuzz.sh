@@ -2,14 +2,14 @@
 # The fuzz smoke run of `make test` (tests/run.sh runs it once): builds
 # the libFuzzer targets (tests/fuzz/, into $FUZZ_BUILD, default
 # build-fuzz), checks that the generated seeds still open, then runs each
-# target for FUZZ_SMOKE_SECONDS (25) seconds, two at a time, on a copy of
+# target for FUZZ_SMOKE_SECONDS (20) seconds, two at a time, on a copy of
 # its seed corpus in a temporary directory. Any crash, leak, sanitizer
 # report or broken property is a "not ok" line; the crashing input is
 # kept in $FUZZ_BUILD/artifacts/. Long runs: `make fuzz`.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 build=${FUZZ_BUILD:-build-fuzz}
-secs=${FUZZ_SMOKE_SECONDS:-25}
+secs=${FUZZ_SMOKE_SECONDS:-20}
 work=$(mktemp -d /tmp/tipline-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
