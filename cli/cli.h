@@ -137,6 +137,11 @@ int		 cmd_stats(struct opts *);
 int		 cmd_verify(struct opts *);
 int		 cmd_sync(struct opts *);
 int		 cmd_note(struct opts *);
+int		 cmd_reply(struct opts *);
+/* A note's or a reply's text (cli/decide.c), into buf of MAX_NOTE * 4
+ * + 2 bytes; the case file with ref in it. */
+void		 note_text(const struct opts *, char *buf);
+struct store	*case_with(const struct opts *, const char *ref);
 int		 cmd_assign(struct opts *);
 int		 cmd_grant(struct opts *);
 

@@ -70,6 +70,8 @@ static const struct cmd {
 	  "for --keep-unlocked, 15 minutes by default)" },
 	{ "note", cmd_note, "note REF [--message TEXT | -]", "add a signed "
 	  "note to a report (text from $EDITOR unless given)" },
+	{ "reply", cmd_reply, "reply REF [--message TEXT | -]", "answer the "
+	  "reporter (signed, sealed to the receipt and the team)" },
 	{ "assign", cmd_assign, "assign REF NAME|KEYID", "assign a report to "
 	  "an analyst of the team file (a signed event)" },
 	{ "grant", cmd_grant, "grant NAME|KEYID", "seal the content keys of "
