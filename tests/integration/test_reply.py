@@ -137,7 +137,23 @@ def t_forged_replies_are_refused(st, a, receipt, ref):
     assert "ForgedReply" not in page.text
 
 
+def list_flags(a, ref):
+    line = [x for x in a.run("list")[1].splitlines() if x.startswith(ref)]
+    assert len(line) == 1, line
+    return line[0].split("\t")[3]
+
+
+def t_status_events_drive_the_coarse_status(st, a, receipt, ref):
+    a.ok("status", ref, "in-review")
+    assert a.sync()["sent"] == 1
+    r = post(st, "/followup", {"receipt": receipt, "lang": "en"})
+    assert "Status: being looked at" in r.text, r.text[:1500]
+
+
 def t_the_reporter_adds_and_the_analyst_reads(st, a, receipt, ref):
+    out = a.ok("show", ref)
+    assert "reply by Anna Muster to the reporter: ReplyText" in out, out
+    assert "I" not in list_flags(a, ref)
     r = post(st, "/followup", {"receipt": receipt, "lang": "en"})
     text = "ReporterAnswer: Rue du Port 12"
     r = post(st, "/followup/add", {"cap": CAP.search(r.text).group(1),
@@ -146,6 +162,29 @@ def t_the_reporter_adds_and_the_analyst_reads(st, a, receipt, ref):
     assert a.sync()["messages"] == 1
     out = a.ok("show", ref)
     assert "ReporterAnswer" in out, out
+    assert "I" in list_flags(a, ref)
+
+
+def t_list_due_and_stats(st, a, ref):
+    """Both reports made 2020: the answered one is not due, the other
+    (no reply after the reply days) is; stats counts both kinds."""
+    import json
+    import sqlite3
+    _, other = report(st, "UnansweredReport at the market")
+    assert a.sync()["reports"] == 1
+    db = sqlite3.connect(a.case)
+    db.execute("UPDATE reports SET day = '2020-01-01' WHERE ref IN (?, ?)",
+               (ref, other))
+    db.commit()
+    db.close()
+    rc, out, err = a.run("list", "--due")
+    refs = [x.split("\t")[0] for x in out.splitlines()]
+    assert refs == [other], (rc, out, err)
+    assert "D" in list_flags(a, other) and "D" not in list_flags(a, ref)
+    stats = json.loads(a.run("stats", "--json")[1])
+    assert stats["answered"] == 1 and stats["reply_due"] == 1, stats
+    rc, out, err = a.run("list", "--due", "--reply-days", "0")
+    assert rc == 2 and "--reply-days takes 1 to" in err, (rc, err)
 
 
 def t_no_file_holds_the_receipt(st, receipt):
@@ -176,9 +215,13 @@ def main():
                 ref)
         run.run("relay_refuses_a_reply_from_outside_the_team_or_badly_signed",
                 t_forged_replies_are_refused, st, a, receipt, ref)
-        run.run("the_reporter_answers_and_the_analyst_reads_it",
+        run.run("analysts_status_event_drives_the_coarse_status_seen",
+                t_status_events_drive_the_coarse_status, st, a, receipt, ref)
+        run.run("the_reporter_answers_the_analyst_reads_it_with_flag_i",
                 t_the_reporter_adds_and_the_analyst_reads, st, a, receipt,
                 ref)
+        run.run("list_due_shows_the_unanswered_stats_counts_answered_and_due",
+                t_list_due_and_stats, st, a, ref)
         run.run("no_file_of_the_stack_holds_the_receipt",
                 t_no_file_holds_the_receipt, st, receipt)
         run.run("no_sanitizer_reports", st.assert_no_sanitizer_reports)
