@@ -64,6 +64,23 @@ def t_the_receipt_key_reaches_the_case_file(st, a, receipt, ref):
     assert rows == [(bytes(sk.public_key),)], rows
 
 
+def t_report_frame_carries_the_receipt_key_byte_exact(st, receipt, ref):
+    """FORMATS section 10, read by the independent client: a REPORT's
+    bytes 31..62 are the receipt's public key, the envelope follows."""
+    _, sk = receipt_ref.derive(receipt_ref.parse(receipt))
+    r = sp.Relay([os.path.join(st.build, "tipline-relay"), "--config",
+                  st.conf])
+    r.hello()
+    got, _ = r.pull()
+    assert r.close()[0] == 0
+    bodies = [b for t, b in got if t == sp.REPORT and
+              sp.report_frame(b)[1] == ref]
+    assert len(bodies) == 1, got
+    assert sp.receipt_pk_of(bodies[0]) == bytes(sk.public_key)
+    env = st.query("SELECT envelope FROM reports WHERE ref = ?", ref)[0][0]
+    assert sp.report_frame(bodies[0])[4] == bytes(env)
+
+
 def t_no_answer_before_a_reply(st, receipt):
     r = post(st, "/followup", {"receipt": receipt, "lang": "en"})
     assert r.status == 200 and "No answer yet" in r.text, r.text[:800]
@@ -206,6 +223,9 @@ def main():
         a, receipt, ref = setup(st)
         run.run("the_receipt_public_key_reaches_the_case_file_by_sync",
                 t_the_receipt_key_reaches_the_case_file, st, a, receipt, ref)
+        run.run("report_frame_carries_the_receipt_key_byte_exact",
+                t_report_frame_carries_the_receipt_key_byte_exact, st,
+                receipt, ref)
         run.run("followup_says_no_answer_before_a_reply",
                 t_no_answer_before_a_reply, st, receipt)
         run.run("tipline_reply_synced_is_read_by_the_reporter_with_its_day",
