@@ -55,6 +55,7 @@ CLI_SRC	 = cli/main.c cli/keys.c cli/read.c cli/report.c cli/triage.c \
 CLI_SRC	+= cli/agent.c cli/forward.c
 CLI_SRC	+= cli/decide.c cli/grant.c
 CLI_SRC	+= cli/files.c
+CLI_SRC	+= cli/reply.c
 CLI_OBJ	 = $(CLI_SRC:cli/%.c=$(BUILD)/cli/%.o)
 RELAY_SRC = relay/relay.c relay/expire.c
 RELAY_OBJ = $(RELAY_SRC:relay/%.c=$(BUILD)/relay/%.o)

@@ -79,6 +79,7 @@ const char *const page_msgs[MSG_MAX] = {
 	[MSG_RECEIPT_TYPO] = N_("This receipt has a typing error. Please "
 	    "check each character and try again."),
 	[MSG_WROTE_ON] = N_("You added information on these days:"),
+	[MSG_NO_ANSWER] = N_("No answer yet. We usually answer within a week."),
 	[MSG_ADDED_H] = N_("Thank you"),
 	[MSG_ADDED] = N_("What you wrote was added to your report. Come back "
 	    "with your receipt to read our answers."),

@@ -52,7 +52,7 @@ enum msg {
 	 * order (lib/followup.h) */
 	MSG_STATUS_RECEIVED, MSG_STATUS_LOOKED_AT, MSG_STATUS_PASSED_ON,
 	MSG_STATUS_CLOSED, MSG_RECEIPT_UNKNOWN, MSG_RECEIPT_TYPO,
-	MSG_WROTE_ON, MSG_ADDED_H, MSG_ADDED, MSG_CAP_EXPIRED,
+	MSG_WROTE_ON, MSG_NO_ANSWER, MSG_ADDED_H, MSG_ADDED, MSG_CAP_EXPIRED,
 	MSG_MESSAGE_EMPTY, MSG_TOO_MANY_TRIES,
 	/* Attachments (cgi/upload.h): {file} is the file's safe name,
 	 * {limit} a number of files or of MB. */

@@ -823,12 +823,46 @@ days_html(struct buf *b, const struct view *vw, const struct followup *f)
 	buf_str(b, "</p>");
 }
 
+/* One reply: its day and its text, escaped (it came from a
+ * workstation, but the page escapes whatever it did not build). */
+static void
+reply_html(void *ctx, const char *day, const char *text, size_t len)
+{
+	struct buf *b = ctx;
+
+	buf_str(b, "<div class=\"reply\"><p class=\"day\">");
+	buf_str(b, day);	/* YYYY-MM-DD: event_parse checked it */
+	buf_str(b, "</p><p>");
+	html_escape(b, text, len);
+	buf_str(b, "</p></div>");
+}
+
+/* The replies the receipt's key opens, or "No answer yet". */
+static int
+replies_html(struct ctx *c, struct view *vw, struct buf *b,
+    const struct followup *f, const unsigned char *pk,
+    const unsigned char *sk)
+{
+	const char *none = page_msg(vw->cat, MSG_NO_ANSWER);
+	size_t before = b->len;
+
+	if (followup_replies(c->store, f, pk, sk, reply_html, b) != 0)
+		return -1;
+	if (b->len == before) {
+		buf_str(b, "<p>");
+		html_escape(b, none, strlen(none));
+		buf_str(b, "</p>");
+	}
+	return 0;
+}
+
 static int
 answers_page(struct ctx *c, struct view *vw, struct buf *out,
-    const struct followup *f)
+    const struct followup *f, const unsigned char *pk,
+    const unsigned char *sk)
 {
 	char cap[FOLLOWUP_CAP_CHARS + 1];
-	struct buf content, days;
+	struct buf content, days, replies;
 	int rv;
 
 	followup_cap_make(c->secret, f->report_id, c->now() +
@@ -836,19 +870,25 @@ answers_page(struct ctx *c, struct view *vw, struct buf *out,
 	snprintf(vw->here, sizeof(vw->here), "/followup?");
 	buf_init(&content, MAX_PAGE);
 	buf_init(&days, MAX_PAGE);
+	buf_init(&replies, MAX_PAGE);
 	days_html(&days, vw, f);
+	if (replies_html(c, vw, &replies, f, pk, sk) != 0)
+		replies.failed = 1;
 	{
 		const struct var v[] = {
 			{ "status", page_msg(vw->cat, (enum msg)
 			    (MSG_STATUS_RECEIVED + f->coarse)), VAR_TEXT },
+			{ "replies", replies.failed ? NULL : replies.p,
+			    VAR_HTML },
 			{ "days", days.failed ? NULL : days.p, VAR_HTML },
 			{ "cap", cap, VAR_TEXT },
 			{ "lang", lang_code(vw->lang), VAR_TEXT },
 		};
-		render(c, vw, &content, PAGE_ANSWERS, v, 4);
+		render(c, vw, &content, PAGE_ANSWERS, v, 5);
 	}
 	rv = respond(c, vw, out, 200, content.failed ? NULL : content.p,
 	    NULL);
+	buf_free(&replies);
 	buf_free(&content);
 	buf_free(&days);
 	return rv;
@@ -886,7 +926,7 @@ static int
 lookup(struct ctx *c, struct view *vw, struct buf *out, const char *typed,
     size_t n)
 {
-	unsigned char id[RECEIPT_LOOKUP], pk[RECEIPT_KEY];
+	unsigned char id[RECEIPT_LOOKUP], pk[RECEIPT_KEY], sk[RECEIPT_KEY];
 	struct followup f;
 	struct receipt r;
 	int rv;
@@ -897,16 +937,20 @@ lookup(struct ctx *c, struct view *vw, struct buf *out, const char *typed,
 		guess_failed(c);
 		return followup_page(c, vw, out, 200, MSG_RECEIPT_TYPO);
 	}
-	rv = receipt_derive(&r, id, pk, NULL);
+	/* The secret half opens the replies; it lives only until the
+	 * page is built. */
+	rv = receipt_derive(&r, id, pk, sk);
 	sodium_memzero(&r, sizeof(r));
 	if (rv != 0 || followup_find(c->store, id, &f) != 0)
-		return error_page(c, vw, out, 503, MSG_NOT_FOUND_H,
+		rv = error_page(c, vw, out, 503, MSG_NOT_FOUND_H,
 		    MSG_TRY_LATER, "Retry-After: 60\r\n");
-	if (f.report_id == 0) {
+	else if (f.report_id == 0) {
 		guess_failed(c);
-		return followup_page(c, vw, out, 200, MSG_RECEIPT_UNKNOWN);
-	}
-	return answers_page(c, vw, out, &f);
+		rv = followup_page(c, vw, out, 200, MSG_RECEIPT_UNKNOWN);
+	} else
+		rv = answers_page(c, vw, out, &f, pk, sk);
+	sodium_memzero(sk, sizeof(sk));
+	return rv;
 }
 
 static int

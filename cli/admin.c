@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "flag.h"
 #include "team.h"
 #include "util.h"
 
@@ -161,6 +162,7 @@ case_purge(const struct opts *o)
 
 struct stats {
 	json_t	*by[5];
+	long	 answered, due;	/* replied to; owed a reply (flag D) */
 };
 
 static const char *const stat_names[5] = {
@@ -236,6 +238,8 @@ stats_row(struct reader *rd, const struct store_row *row,
 	bump(s->by[2], *canton ? canton : "(none)");
 	bump(s->by[3], month);
 	bump(s->by[4], week);
+	s->answered += rd->answered > 0;
+	s->due += (rd->flags & flag_bit("reply-due")) != 0;
 	return 0;
 }
 
@@ -246,7 +250,8 @@ print_stats(const struct stats *s, int n)
 	json_t *v;
 	int i;
 
-	printf("Reports: %d\n", n);
+	printf("Reports: %d\nAnswered: %ld\nReply due: %ld\n", n,
+	    s->answered, s->due);
 	for (i = 0; i < 5; i++) {
 		printf("\nBy %s:\n", stat_names[i]);
 		json_object_foreach(s->by[i], k, v) {
@@ -271,6 +276,7 @@ cmd_stats(struct opts *o)
 		usage_error("stats takes no arguments");
 	for (i = 0; i < 5; i++)
 		s.by[i] = json_object();
+	s.answered = s.due = 0;
 	memset(&rd, 0, sizeof(rd));
 	rd.o = o;
 	rd.st = db_open(o);
@@ -282,6 +288,8 @@ cmd_stats(struct opts *o)
 	if (o->json) {
 		all = json_object();
 		json_object_set_new(all, "total", json_integer(rd.shown));
+		json_object_set_new(all, "answered", json_integer(s.answered));
+		json_object_set_new(all, "reply_due", json_integer(s.due));
 		for (i = 0; i < 5; i++)
 			json_object_set(all, stat_names[i], s.by[i]);
 		json_print(stdout, all, JSON_COMPACT | JSON_SORT_KEYS);

@@ -28,6 +28,9 @@ struct opts {
 	int		 json, force, dry_run, raw, urgent, with_notes;
 	unsigned	 flag_all, flag_none;	/* --flag, --not-flag */
 	char		 due[11];	/* undecided before this day: overdue */
+	char		 reply_due[11];	/* unanswered before this day: due */
+	char		 feedback_due[11];	/* no reply since this day */
+	const char	*reply_days;
 	char		*args[MAX_ARGS];	/* positional arguments */
 	int		 nargs;
 };
@@ -84,6 +87,7 @@ struct reader {
 	int			 bad;	/* rows that did not open */
 	int			 shown;
 	unsigned		 flags;	/* the current report's (flag.h) */
+	long			 answered;	/* its replies (cli/messages.c) */
 	int			 tree;	/* emit reads rec->root (JSON) */
 };
 void		 reader_query(const struct opts *, struct store_query *);
@@ -108,8 +112,12 @@ json_t		*history_json(struct reader *, const struct store_row *);
 /* What the reporter added later (cli/messages.c), oldest first. */
 json_t		*messages_json(struct reader *, const struct store_row *);
 void		 print_messages(json_t *);
-/* How many messages the reporter added (a marker in `list`). */
-long		 messages_count(struct reader *, const struct store_row *);
+/* 1 if the reporter wrote since the last reply or decision (flag I). */
+int		 messages_new(struct reader *, const struct store_row *);
+/* 1 if the reporter is owed a reply (flag D, `list --due`); replies in
+ * *answered (0 when there is none). */
+int		 replies_due(struct reader *, const struct store_row *,
+		    long *answered);
 void		 print_report(struct reader *, const struct store_row *,
 		    const struct record *);
 
@@ -138,6 +146,11 @@ int		 cmd_stats(struct opts *);
 int		 cmd_verify(struct opts *);
 int		 cmd_sync(struct opts *);
 int		 cmd_note(struct opts *);
+int		 cmd_reply(struct opts *);
+/* A note's or a reply's text (cli/decide.c), into buf of MAX_NOTE * 4
+ * + 2 bytes; the case file with ref in it. */
+void		 note_text(const struct opts *, char *buf);
+struct store	*case_with(const struct opts *, const char *ref);
 int		 cmd_assign(struct opts *);
 int		 cmd_grant(struct opts *);
 int		 cmd_files(struct opts *);

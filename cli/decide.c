@@ -123,7 +123,7 @@ note_from_editor(char *buf)
 }
 
 /* The note's text: --message, "-" for standard input, or the editor. */
-static void
+void
 note_text(const struct opts *o, char *buf)
 {
 	int from_stdin = o->nargs == 2 && strcmp(o->args[1], "-") == 0;
@@ -160,7 +160,7 @@ found(void *ctx, const struct store_row *row)
 }
 
 /* Opens the case file and checks that it holds ref. */
-static struct store *
+struct store *
 case_with(const struct opts *o, const char *ref)
 {
 	struct store *st;

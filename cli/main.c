@@ -24,7 +24,7 @@
 
 #define FILTERS "[--status S] [--since DAY] [--until DAY] [--type T] " \
 	"[--canton C] [--search TEXT] [--flag F]... [--not-flag F]... " \
-	"[--urgent] [--overdue-days N]"
+	"[--urgent] [--overdue-days N] [--due] [--reply-days N]"
 
 static const struct cmd {
 	const char	*name;
@@ -70,6 +70,8 @@ static const struct cmd {
 	  "for --keep-unlocked, 15 minutes by default)" },
 	{ "note", cmd_note, "note REF [--message TEXT | -]", "add a signed "
 	  "note to a report (text from $EDITOR unless given)" },
+	{ "reply", cmd_reply, "reply REF [--message TEXT | -]", "answer the "
+	  "reporter (signed, sealed to the receipt and the team)" },
 	{ "assign", cmd_assign, "assign REF NAME|KEYID", "assign a report to "
 	  "an analyst of the team file (a signed event)" },
 	{ "grant", cmd_grant, "grant NAME|KEYID", "seal the content keys of "
@@ -141,6 +143,7 @@ static const struct {
 	{ "--recipient", offsetof(struct opts, recipient) },
 	{ "--overdue-days", offsetof(struct opts, overdue) },
 	{ "--extract", offsetof(struct opts, extract) },
+	{ "--reply-days", offsetof(struct opts, reply_days) },
 };
 #define NVALOPTS (sizeof(valopts) / sizeof(valopts[0]))
 
@@ -265,6 +268,8 @@ set_flag(struct opts *o, const char *a)
 		o->raw = 1;
 	else if (strcmp(a, "--urgent") == 0)
 		o->urgent = 1;
+	else if (strcmp(a, "--due") == 0)	/* --flag reply-due */
+		o->flag_all |= flag_bit("reply-due");
 	else if (strcmp(a, "--with-notes") == 0)
 		o->with_notes = 1;
 	else
@@ -337,24 +342,38 @@ day_opt(const char *opt, const char *v, char buf[11])
 	return buf;
 }
 
-/* The day before which a report still new is overdue: --overdue-days,
- * else TIPLINE_OVERDUE_DAYS, else FLAG_OVERDUE_DAYS. */
+/* The day n days ago, n from the option's value, else the environment
+ * variable, else the default. */
 static void
-overdue_day(struct opts *o)
+days_ago(const char *opt, const char *val, const char *env, long n,
+    char out[11])
 {
-	const char *v = o->overdue ? o->overdue : getenv("TIPLINE_OVERDUE_DAYS");
+	const char *v = val ? val : getenv(env);
 	char *end;
-	long n = FLAG_OVERDUE_DAYS;
 
 	if (v != NULL) {
 		n = strtol(v, &end, 10);
 		if (*v < '0' || *v > '9' || *end != '\0' || n < 1 ||
 		    n > FLAG_MAX_OVERDUE_DAYS)
-			usage_error("%s takes 1 to %d days", o->overdue ?
-			    "--overdue-days" : "TIPLINE_OVERDUE_DAYS",
+			usage_error("%s takes 1 to %d days", val ? opt : env,
 			    FLAG_MAX_OVERDUE_DAYS);
 	}
-	day_utc(time(NULL) - (time_t)n * 86400, o->due);
+	day_utc(time(NULL) - (time_t)n * 86400, out);
+}
+
+/* The days flags compare with: before o->due a report still new is
+ * overdue (--overdue-days, TIPLINE_OVERDUE_DAYS); before o->reply_due
+ * an unanswered one is due (--reply-days, TIPLINE_REPLY_DAYS); a case
+ * open since o->feedback_due is owed feedback. */
+static void
+overdue_day(struct opts *o)
+{
+	days_ago("--overdue-days", o->overdue, "TIPLINE_OVERDUE_DAYS",
+	    FLAG_OVERDUE_DAYS, o->due);
+	days_ago("--reply-days", o->reply_days, "TIPLINE_REPLY_DAYS",
+	    FLAG_REPLY_DAYS, o->reply_due);
+	day_utc(time(NULL) - (time_t)FLAG_FEEDBACK_DAYS * 86400,
+	    o->feedback_due);
 }
 
 /* The references among the arguments, as people type them, in their

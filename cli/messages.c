@@ -66,21 +66,65 @@ messages_json(struct reader *rd, const struct store_row *row)
 	return arr;
 }
 
-long
-messages_count(struct reader *rd, const struct store_row *row)
+/* New information from the reporter (flag I): a message on or after
+ * the day of the report's last reply, status or route event (any
+ * message when there is none). Days, not times, are all the case file
+ * has: a message of the day of a reply still counts, so that none is
+ * missed; the next day's reply or decision clears it. Events keep
+ * their type at byte 5, ref at 54..65 and day at 66..75 (section 9). */
+int
+messages_new(struct reader *rd, const struct store_row *row)
 {
 	sqlite3 *db = store_sqlite(rd->st);
 	sqlite3_stmt *s;
-	long n = 0;
+	int n = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM messages WHERE "
-	    "report_id = ?", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM messages "
+	    "WHERE report_id = ?1 AND day >= coalesce((SELECT "
+	    "max(CAST(substr(body, 67, 10) AS TEXT)) FROM events WHERE "
+	    "substr(body, 55, 12) = CAST(?2 AS BLOB) AND substr(body, 6, 1) "
+	    "IN (x'01', x'03', x'07')), ''))", -1, &s, NULL) != SQLITE_OK)
 		die("cannot read the messages: %s", sqlite3_errmsg(db));
 	sqlite3_bind_int64(s, 1, row->id);
+	sqlite3_bind_text(s, 2, row->ref, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW)
-		n = (long)sqlite3_column_int64(s, 0);
+		n = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return n;
+}
+
+/* Flag D: a report that can be answered (it has a receipt key) and is
+ * not closed or spam, with no reply and received before the reply day
+ * (--reply-days ago), or received before the feedback day (90 days
+ * ago) with no reply since. */
+int
+replies_due(struct reader *rd, const struct store_row *row, long *answered)
+{
+	sqlite3 *db = store_sqlite(rd->st);
+	sqlite3_stmt *s;
+	const char *last = NULL;
+	int due = 0;
+
+	*answered = 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(*), max(CAST(substr(body, "
+	    "67, 10) AS TEXT)), EXISTS (SELECT 1 FROM receipts WHERE "
+	    "report_id = ?2) FROM events WHERE substr(body, 55, 12) = "
+	    "CAST(?1 AS BLOB) AND substr(body, 6, 1) = x'07'", -1, &s, NULL) !=
+	    SQLITE_OK)
+		die("cannot read the events: %s", sqlite3_errmsg(db));
+	sqlite3_bind_text(s, 1, row->ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, row->id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*answered = (long)sqlite3_column_int64(s, 0);
+		last = (const char *)sqlite3_column_text(s, 1);
+		due = sqlite3_column_int(s, 2) && strcmp(row->status,
+		    "closed") != 0 && strcmp(row->status, "spam") != 0 &&
+		    ((*answered == 0 && strcmp(row->day, rd->o->reply_due) < 0)
+		    || (strcmp(row->day, rd->o->feedback_due) < 0 &&
+		    (last == NULL || strcmp(last, rd->o->feedback_due) < 0)));
+	}
+	sqlite3_finalize(s);
+	return due;
 }
 
 void

@@ -215,12 +215,16 @@ static int
 reader_row(void *ctx, const struct store_row *row)
 {
 	struct reader *rd = ctx;
-	struct flag_case fc = { row->status, row->day, rd->o->due };
+	struct flag_case fc = { row->status, row->day, rd->o->due, 0, 0 };
+	long answered;
 	struct record rec;
 	int stop = 0;
 
 	if (open_row(rd, row, &rec) != 0)
 		return 0;
+	fc.reporter_new = messages_new(rd, row);
+	fc.reply_due = replies_due(rd, row, &answered);
+	rd->answered = answered;
 	rd->flags = flag_compute(&rec, &fc);
 	if (matches(rd->o, &rec, rd->flags)) {
 		rd->shown++;

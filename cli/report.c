@@ -103,6 +103,7 @@ event_sealed(struct reader *rd, const struct event *ev, json_t *o)
 		json_object_set(o, "to", json_object_get(j, "to"));
 		json_object_set(o, "note", json_object_get(j, "note"));
 		json_object_set(o, "assignee", json_object_get(j, "assignee"));
+		json_object_set(o, "reply", json_object_get(j, "reply"));
 	}
 	json_decref(j);
 }
@@ -370,6 +371,8 @@ print_history(json_t *hist, const struct store_row *row)
 	json_array_foreach(hist, i, h) {
 		const char *to = json_string_value(json_object_get(h, "to"));
 		const char *note = json_string_value(json_object_get(h, "note"));
+		const char *reply = json_string_value(json_object_get(h,
+		    "reply"));
 		const char *day = json_string_value(json_object_get(h, "day"));
 		const char *st = json_string_value(json_object_get(h, "status"));
 
@@ -403,6 +406,10 @@ print_history(json_t *hist, const struct store_row *row)
 		if (note != NULL) {
 			fputs(": ", stdout);
 			safe_write(stdout, note, strlen(note), 0);
+		}
+		if (reply != NULL) {	/* to the reporter, by the author */
+			fputs(" to the reporter: ", stdout);
+			safe_write(stdout, reply, strlen(reply), 0);
 		}
 		putchar('\n');
 	}
@@ -490,7 +497,6 @@ list_row(struct reader *rd, const struct store_row *row,
 {
 	struct list_ctx *lc = rd->ctx;
 	char letters[33];
-	long n;
 
 	lc->urgent += (rd->flags & flag_urgent()) != 0;
 	if (rd->o->json) {
@@ -512,10 +518,6 @@ list_row(struct reader *rd, const struct store_row *row,
 	else
 		printf("\t%s\t%s\t%s\t", letters, choice_value(rec, "type"),
 		    choice_value(rec, "canton"));
-	/* New information from the reporter (issue 13): a marker before
-	 * the excerpt until list has a flags column. */
-	if ((n = messages_count(rd, row)) > 0)
-		printf("[+%ld from the reporter] ", n);
 	excerpt(stdout, record_value(rec, "description"), lc->width);
 	putchar('\n');
 	return 0;

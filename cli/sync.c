@@ -247,6 +247,25 @@ cursors_put(sqlite3 *db, const char *remote,
 
 /* s: the pull's one prepared INSERT (a parse per report cost more than
  * the insert). */
+/* The receipt's public key, to seal replies to (section 14). A case
+ * file has no lookup id: its receipts row keeps the public key in both
+ * columns. */
+static void
+add_receipt_key(sqlite3 *db, const struct frame *f)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO receipts (report_id, "
+	    "lookup, public_key) SELECT id, ?1, ?1 FROM reports WHERE ref = ?2",
+	    -1, &s, NULL) != SQLITE_OK)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_bind_blob(s, 1, f->receipt_pk, FRAME_RECEIPT_PK, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, f->ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		die("case file: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+}
+
 static int
 add_report(sqlite3 *db, sqlite3_stmt *s, const struct frame *f)
 {
@@ -263,6 +282,8 @@ add_report(sqlite3 *db, sqlite3_stmt *s, const struct frame *f)
 	rc = sqlite3_changes(db);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	if (rc > 0 && !sodium_is_zero(f->receipt_pk, FRAME_RECEIPT_PK))
+		add_receipt_key(db, f);
 	return rc;
 }
 

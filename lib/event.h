@@ -32,7 +32,7 @@ enum event_type {
 	EV_ASSIGN,	/* assigned to an analyst (sealed: whom) */
 	EV_GRANT,	/* content keys sealed to a newcomer; no report */
 	EV_PURGE,	/* the report is to be deleted everywhere */
-	EV_REPLY,	/* a reply to the reporter (reserved, not written yet) */
+	EV_REPLY,	/* a reply to the reporter, sealed to the receipt too */
 };
 #define EV_TYPES	7
 

@@ -84,6 +84,20 @@ t_overdue(const struct record *rec, const struct flag_case *c)
 	    strcmp(c->day, c->due) < 0;
 }
 
+static int
+t_reporter_new(const struct record *rec, const struct flag_case *c)
+{
+	(void)rec;
+	return c != NULL && c->reporter_new;
+}
+
+static int
+t_reply_due(const struct record *rec, const struct flag_case *c)
+{
+	(void)rec;
+	return c != NULL && c->reply_due;
+}
+
 const struct flag flag_table[] = {
 	{ "minors", 'M', 1, "minors are involved", t_minors },
 	{ "ongoing", 'O', 1, "it is still going on", t_ongoing },
@@ -94,6 +108,10 @@ const struct flag flag_table[] = {
 	{ "contact-refused", 'R', 0, "contact refused, but contact details "
 	  "given: do not use them", t_refused },
 	{ "overdue", 'L', 0, "still new after the overdue days", t_overdue },
+	{ "reporter-new", 'I', 0, "new information from the reporter since "
+	  "the last reply or decision", t_reporter_new },
+	{ "reply-due", 'D', 0, "no reply after the reply days, or none in "
+	  "the last 90 days of a case open that long", t_reply_due },
 };
 
 const int nflags = (int)(sizeof(flag_table) / sizeof(flag_table[0]));

@@ -13,6 +13,8 @@
 
 #define FLAG_OVERDUE_DAYS	7	/* default: no decision after a week */
 #define FLAG_MAX_OVERDUE_DAYS	3650
+#define FLAG_REPLY_DAYS		7	/* default: a first reply within a week */
+#define FLAG_FEEDBACK_DAYS	90	/* feedback within three months */
 
 /* What a flag may look at besides the record. */
 struct flag_case {
@@ -20,6 +22,10 @@ struct flag_case {
 	const char	*day;		/* received, YYYY-MM-DD */
 	const char	*due;		/* undecided and received before this
 					 * day: overdue */
+	int		 reporter_new;	/* a reporter's message on or after
+					 * the day of the last reply or
+					 * decision (cli/messages.c) */
+	int		 reply_due;	/* no reply in time (cli/messages.c) */
 };
 
 struct flag {

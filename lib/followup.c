@@ -5,9 +5,11 @@
  */
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "event.h"
 #include "followup.h"
 #include "util.h"
 
@@ -81,6 +83,57 @@ followup_find(struct store *st, const unsigned char lookup[RECEIPT_LOOKUP],
 	if (find_report(db, lookup, f) != 0 || find_days(db, f) != 0)
 		return -1;
 	return 0;
+}
+
+/* One reply event's text, opened with the receipt's key pair; the
+ * plaintext is {"reply": text} (cli/reply.c). */
+static void
+show_reply(const unsigned char *body, size_t n, const unsigned char *pk,
+    const unsigned char *sk, struct env_buf *b,
+    void (*shown)(void *, const char *, const char *, size_t), void *ctx)
+{
+	struct event ev;
+	json_t *o;
+	size_t len;
+	char ad[64];
+
+	if (event_parse(body, n, &ev) != EVENT_OK || ev.type != EV_REPLY)
+		return;
+	event_ad(&ev, ad, sizeof(ad));
+	if (envelope_open_buf(ev.sealed, ev.sealedlen, ad, pk, sk, b, &len) !=
+	    ENV_OK)
+		return;
+	o = json_loadb((const char *)b->p, len, JSON_REJECT_DUPLICATES, NULL);
+	sodium_memzero(b->p, len);
+	if (json_is_string(json_object_get(o, "reply")))
+		shown(ctx, ev.day, json_string_value(json_object_get(o,
+		    "reply")), json_string_length(json_object_get(o, "reply")));
+	json_decref(o);
+}
+
+int
+followup_replies(struct store *st, const struct followup *f,
+    const unsigned char pk[RECEIPT_KEY], const unsigned char sk[RECEIPT_KEY],
+    void (*shown)(void *, const char *, const char *, size_t), void *ctx)
+{
+	struct env_buf b = { NULL, 0 };
+	sqlite3_stmt *s;
+	int rc;
+
+	/* Events keep their type at byte 5 and their ref at bytes 54..65
+	 * (section 9); an unknown receipt's empty ref matches none. */
+	if (sqlite3_prepare_v2(store_sqlite(st), "SELECT body FROM events "
+	    "WHERE substr(body, 6, 1) = x'07' AND substr(body, 55, 12) = ? "
+	    "ORDER BY id LIMIT ?", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_blob(s, 1, f->ref, (int)strlen(f->ref), SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, FOLLOWUP_MAX_REPLIES);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		show_reply(sqlite3_column_blob(s, 0),
+		    (size_t)sqlite3_column_bytes(s, 0), pk, sk, &b, shown, ctx);
+	sqlite3_finalize(s);
+	env_buf_free(&b);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int

@@ -19,6 +19,7 @@
 #define FOLLOWUP_CAP_RAW	(1 + 8 + 8 + 32)
 #define FOLLOWUP_CAP_CHARS	66	/* base64url, no padding */
 #define FOLLOWUP_MAX_DAYS	64	/* days of messages shown */
+#define FOLLOWUP_MAX_REPLIES	64	/* replies shown, oldest first */
 
 /* What a reporter is told of an analyst's status (one table; the page
  * and docs/FORMATS.md read it). */
@@ -46,6 +47,16 @@ enum coarse	 followup_coarse(const char *status);
 int		 followup_find(struct store *,
 		    const unsigned char lookup[RECEIPT_LOOKUP],
 		    struct followup *f);
+/* Calls shown(ctx, day, text, len) for each reply event to f's report
+ * (none for no report), oldest first, opened with the receipt's key
+ * pair: the content key wrapped for pk (FORMATS section 14, "Replies").
+ * Each text is wiped after its call; a reply that does not open with
+ * this key is skipped. 0, or -1 on a database error. */
+int		 followup_replies(struct store *, const struct followup *f,
+		    const unsigned char pk[RECEIPT_KEY],
+		    const unsigned char sk[RECEIPT_KEY],
+		    void (*shown)(void *ctx, const char *day, const char *text,
+		    size_t len), void *ctx);
 /* Stores a sealed message for a report; its id (the message cursor) in
  * *id. 0, 1 when the report is gone, -1 on error. */
 int		 followup_add(struct store *, long long report_id,

@@ -17,6 +17,10 @@
 #define HELLO_BODY	(6 + 1)
 #define REPORT_HEAD	(8 + EVENT_REF + 10 + 1)	/* 31 */
 #define MESSAGE_HEAD	(8 + EVENT_REF + 10)		/* 30 */
+/* A REPORT frame's head: a history row's and the receipt's public key
+ * (all zero for a report without a receipt), so that a workstation can
+ * seal a reply to the reporter (section 14). */
+#define RECEIPT_HEAD	(REPORT_HEAD + FRAME_RECEIPT_PK)	/* 63 */
 #define MAX_MESSAGE	1024	/* an ACK or ERROR message */
 
 /* A message: at most MAX_MESSAGE bytes, printable ASCII only, so that
@@ -35,9 +39,9 @@ message_ok(const unsigned char *m, size_t n)
 }
 
 static enum frame_err
-parse_report(const unsigned char *b, size_t n, struct frame *f)
+parse_report(const unsigned char *b, size_t n, struct frame *f, size_t head)
 {
-	if (n < REPORT_HEAD || n - REPORT_HEAD > MAX_ENVELOPE ||
+	if (n < head || n - head > MAX_ENVELOPE ||
 	    !ref_valid((const char *)b + 8, EVENT_REF) || !day_valid(b + 20) ||
 	    b[30] < 1 || b[30] > 5)
 		return FRAME_E_BODY;
@@ -45,8 +49,10 @@ parse_report(const unsigned char *b, size_t n, struct frame *f)
 	memcpy(f->ref, b + 8, EVENT_REF);
 	memcpy(f->day, b + 20, 10);
 	f->status = b[30];
-	f->data = b + REPORT_HEAD;
-	f->datalen = n - REPORT_HEAD;
+	if (head == RECEIPT_HEAD)
+		memcpy(f->receipt_pk, b + REPORT_HEAD, FRAME_RECEIPT_PK);
+	f->data = b + head;
+	f->datalen = n - head;
 	return FRAME_OK;
 }
 
@@ -117,8 +123,9 @@ parse_body(int t, const unsigned char *b, size_t n, struct frame *f)
 			f->cur[i] = be_get(b + 8 * i, 8);
 		return FRAME_OK;
 	case FR_REPORT:
-	case FR_HISTORY:	/* the same layout; the note may be empty */
-		return parse_report(b, n, f);
+		return parse_report(b, n, f, RECEIPT_HEAD);
+	case FR_HISTORY:	/* a report's head without the receipt key */
+		return parse_report(b, n, f, REPORT_HEAD);
 	case FR_MESSAGE:
 		return parse_message(b, n, f);
 	case FR_FILE:
@@ -286,9 +293,10 @@ frame_cursors(int fd, int type, const uint64_t cur[FRAME_CURSORS])
 
 static enum frame_err
 write_report(int fd, int type, uint64_t id, const char *ref,
-    const char *day, int status, const unsigned char *env, size_t envlen)
+    const char *day, int status, const unsigned char *pk,
+    const unsigned char *env, size_t envlen)
 {
-	unsigned char h[REPORT_HEAD];
+	unsigned char h[RECEIPT_HEAD];
 
 	if (strlen(ref) != EVENT_REF || strlen(day) != 10)
 		return FRAME_E_BODY;
@@ -296,22 +304,30 @@ write_report(int fd, int type, uint64_t id, const char *ref,
 	memcpy(h + 8, ref, EVENT_REF);
 	memcpy(h + 20, day, 10);
 	h[30] = (unsigned char)status;
+	if (type == FR_HISTORY)
+		return frame_write(fd, type, h, REPORT_HEAD, env, envlen);
+	if (pk != NULL)
+		memcpy(h + REPORT_HEAD, pk, FRAME_RECEIPT_PK);
+	else
+		memset(h + REPORT_HEAD, 0, FRAME_RECEIPT_PK);
 	return frame_write(fd, type, h, sizeof(h), env, envlen);
 }
 
 enum frame_err
 frame_report(int fd, uint64_t id, const char *ref, const char *day,
-    int status, const unsigned char *env, size_t envlen)
+    int status, const unsigned char *pk, const unsigned char *env,
+    size_t envlen)
 {
-	return write_report(fd, FR_REPORT, id, ref, day, status, env, envlen);
+	return write_report(fd, FR_REPORT, id, ref, day, status, pk, env,
+	    envlen);
 }
 
 enum frame_err
 frame_history(int fd, uint64_t id, const char *ref, const char *day,
     int status, const unsigned char *note, size_t notelen)
 {
-	return write_report(fd, FR_HISTORY, id, ref, day, status, note,
-	    notelen);
+	return write_report(fd, FR_HISTORY, id, ref, day, status, NULL,
+	    note, notelen);
 }
 
 enum frame_err

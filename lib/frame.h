@@ -28,13 +28,15 @@ enum frame_cursor {
 	CUR_FILE,	/* attachment chunks (issue 14) */
 	FRAME_CURSORS
 };
+#define FRAME_RECEIPT_PK	32	/* a REPORT's receipt public key */
 /* The largest frame: a report frame's fixed fields and an envelope. */
-#define MAX_FRAME	(1 + 31 + MAX_ENVELOPE)
+#define MAX_FRAME	(1 + 31 + FRAME_RECEIPT_PK + MAX_ENVELOPE)
 
 enum frame_type {
 	FR_HELLO = 1,	/* both ways: magic, version */
 	FR_PULL = 2,	/* client: the FRAME_CURSORS cursors */
-	FR_REPORT = 3,	/* relay: id, ref, day, status, envelope */
+	FR_REPORT = 3,	/* relay: id, ref, day, status, receipt public
+			 * key, envelope */
 	FR_EVENT = 4,	/* relay: id, event bytes */
 	FR_END = 5,	/* relay: the cursors after this pull */
 	FR_PUSH = 6,	/* client: event bytes */
@@ -79,6 +81,7 @@ struct frame {
 	char			 ref[EVENT_REF + 1];
 	char			 day[11];
 	int			 status;	/* report status code, ack code */
+	unsigned char		 receipt_pk[FRAME_RECEIPT_PK];	/* REPORT */
 	unsigned int		 version;
 	const unsigned char	*data;		/* envelope, event, message */
 	size_t			 datalen;
@@ -99,9 +102,10 @@ enum frame_err	frame_write(int fd, int type, const unsigned char *head,
 enum frame_err	frame_hello(int fd);
 enum frame_err	frame_cursors(int fd, int type,
 		    const uint64_t cur[FRAME_CURSORS]);
+/* pk: the receipt's public key, NULL for none (sent as zeros). */
 enum frame_err	frame_report(int fd, uint64_t id, const char *ref,
-		    const char *day, int status, const unsigned char *env,
-		    size_t envlen);
+		    const char *day, int status, const unsigned char *pk,
+		    const unsigned char *env, size_t envlen);
 /* A report's history row, right after its REPORT frame. */
 enum frame_err	frame_history(int fd, uint64_t id, const char *ref,
 		    const char *day, int status, const unsigned char *note,

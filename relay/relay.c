@@ -168,8 +168,10 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 	    SQLITE_OK)
 		goto out;
 	/* An emptied envelope (retention, expire.c) is not handed out. */
-	if (sqlite3_prepare_v2(r->db, "SELECT id, ref, day, status, envelope "
-	    "FROM reports WHERE id > ? AND length(envelope) > 0 ORDER BY id",
+	if (sqlite3_prepare_v2(r->db, "SELECT r.id, ref, day, status, "
+	    "envelope, c.public_key FROM reports r LEFT JOIN receipts c ON "
+	    "c.report_id = r.id WHERE r.id > ? AND length(envelope) > 0 "
+	    "ORDER BY r.id",
 	    -1, &s, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)cur[CUR_REPORT]);
@@ -179,6 +181,8 @@ pull(struct relay *r, const uint64_t cur[FRAME_CURSORS])
 		    (const char *)sqlite3_column_text(s, 1),
 		    (const char *)sqlite3_column_text(s, 2),
 		    event_status_code((const char *)sqlite3_column_text(s, 3)),
+		    sqlite3_column_bytes(s, 5) == FRAME_RECEIPT_PK ?
+		    sqlite3_column_blob(s, 5) : NULL,
 		    sqlite3_column_blob(s, 4),
 		    (size_t)sqlite3_column_bytes(s, 4)) != FRAME_OK ||
 		    send_history(h, sqlite3_column_int64(s, 0),

@@ -51,6 +51,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(strlen(f.ref) == EVENT_REF &&
 			    strlen(f.day) == 10 && f.datalen >= 1 &&
 			    f.datalen <= MAX_ENVELOPE);
+		/* Only a REPORT carries a receipt key (section 10). */
+		if (f.type == FR_HISTORY)
+			for (i = 0; i < FRAME_RECEIPT_PK; i++)
+				FUZZ_CHECK(f.receipt_pk[i] == 0);
 		if (f.type == FR_REPORT || f.type == FR_HISTORY)
 			FUZZ_CHECK(strlen(f.ref) == EVENT_REF &&
 			    strlen(f.day) == 10 && f.status >= 1 &&

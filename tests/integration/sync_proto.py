@@ -14,7 +14,7 @@ import open_envelope as oe
 import open_event as ox
 
 HELLO, PULL, REPORT, EVENT, END, PUSH, ACK, ERROR = range(1, 9)
-MAX_FRAME = 1 + 31 + 2 * 1024 * 1024
+MAX_FRAME = 1 + 31 + 32 + 2 * 1024 * 1024
 STATUS = {"new": 1, "in-review": 2, "forwarded": 3, "closed": 4, "spam": 5}
 TYPE = {name: i for i, name in enumerate(ox.TYPES) if name}
 
@@ -137,6 +137,12 @@ class Relay:
 
 
 def report_frame(body):
-    """A REPORT body: (id, ref, day, status, envelope)."""
+    """A REPORT body: (id, ref, day, status, envelope); the receipt's
+    public key (body[31:63]) is receipt_pk_of's."""
     return (int.from_bytes(body[:8], "big"), body[8:20].decode(),
-            body[20:30].decode(), body[30], body[31:])
+            body[20:30].decode(), body[30], body[63:])
+
+
+def receipt_pk_of(body):
+    """A REPORT body's receipt public key (32 zero bytes: none)."""
+    return body[31:63]

@@ -58,9 +58,29 @@ static const struct flag_case_row rows[] = {
 	  "\"contact_ok\":\"yes\"}", "new", "2020-01-01", "MOACNL" },
 };
 
+/* Flag I is the case's (cli/messages.c computes it), not the record's. */
+TEST(flags_i_and_d_follow_the_case_not_the_record)
+{
+	struct flag_case c = { "new", "2026-11-23", NULL, 1, 0 };
+	struct record rec;
+	const char *json = "{\"v\":1,\"form\":1,\"lang\":\"en\",\"fields\":{}}";
+	char got[33];
+
+	CHECK(record_parse(json, strlen(json), &rec) == REC_OK);
+	flag_letters(flag_compute(&rec, &c), got);
+	CHECK(strcmp(got, "I") == 0);
+	c.reporter_new = 0;
+	flag_letters(flag_compute(&rec, &c), got);
+	CHECK(strcmp(got, "-") == 0);
+	c.reply_due = 1;
+	flag_letters(flag_compute(&rec, &c), got);
+	CHECK(strcmp(got, "D") == 0);
+	record_free(&rec);
+}
+
 TEST(flags_on_crafted_records_every_flag_and_contradiction)
 {
-	struct flag_case c = { NULL, NULL, "2026-11-23" };
+	struct flag_case c = { NULL, NULL, "2026-11-23", 0, 0 };
 	struct record rec;
 	char json[512], got[33];
 	size_t i;
@@ -274,6 +294,7 @@ main(void)
 	record_init();
 	RUN(one_status_table_for_store_and_events);
 	RUN(flags_on_crafted_records_every_flag_and_contradiction);
+	RUN(flags_i_and_d_follow_the_case_not_the_record);
 	RUN(flag_names_letters_and_the_urgent_set);
 	RUN(references_as_people_type_them);
 	RUN(choices_in_any_case);
