@@ -469,6 +469,17 @@ def busy_worker(st, rnd):
     return rnd.choice(ws) if ws else None
 
 
+def running_writer(st):
+    """The writer, waiting up to about 2 s for one: just after a kill
+    of the writer or the parent there is none until it is restarted."""
+    for _ in range(200):
+        pid = st.writer()
+        if pid is not None:
+            return pid
+        time.sleep(0.01)
+    return None
+
+
 def killer(sc, plan, rnd, kills, deadline):
     for what in plan:
         time.sleep(rnd.uniform(0.15, 0.5))
@@ -478,7 +489,8 @@ def killer(sc, plan, rnd, kills, deadline):
             kill_parent(sc, rnd)
             kills["parent"] += 1
             continue
-        pid = busy_worker(sc.st, rnd) if what == "worker" else sc.st.writer()
+        pid = busy_worker(sc.st, rnd) if what == "worker" else \
+            running_writer(sc.st)
         if pid is not None:
             try:
                 os.kill(pid, signal.SIGKILL)
