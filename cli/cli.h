@@ -151,6 +151,9 @@ int		 cmd_reply(struct opts *);
  * + 2 bytes; the case file with ref in it. */
 void		 note_text(const struct opts *, char *buf);
 struct store	*case_with(const struct opts *, const char *ref);
+/* {"key": value} as compact JSON, an event's sealed part; the caller
+ * wipes and frees it with record_free_string. */
+char		*sealed_part(const char *key, const char *value);
 int		 cmd_assign(struct opts *);
 int		 cmd_grant(struct opts *);
 int		 cmd_files(struct opts *);

@@ -176,10 +176,8 @@ case_with(const struct opts *o, const char *ref)
 	return st;
 }
 
-/* {"key": value} as compact JSON; the caller wipes and frees it with
- * record_free_string. */
-static char *
-one_key(const char *k, const char *v)
+char *
+sealed_part(const char *k, const char *v)
 {
 	json_t *o = json_object();
 	char *s;
@@ -210,7 +208,7 @@ cmd_note(struct opts *o)
 	if ((buf = sodium_malloc(NOTE_CAP + 1)) == NULL)
 		die("out of memory");
 	note_text(o, buf);
-	plain = one_key("note", buf);
+	plain = sealed_part("note", buf);
 	sodium_free(buf);
 	key_unlock(o, &key);
 	case_write_event(st, &t, &key, EV_NOTE, ref, 0, plain);
@@ -257,7 +255,7 @@ cmd_assign(struct opts *o)
 	}
 	st = case_with(o, ref);
 	sodium_bin2hex(hex, sizeof(hex), m->box.id, KEY_ID_BYTES);
-	plain = one_key("assignee", hex);
+	plain = sealed_part("assignee", hex);
 	key_unlock(o, &key);
 	case_write_event(st, &t, &key, EV_ASSIGN, ref, 0, plain);
 	record_free_string(plain);

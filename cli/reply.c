@@ -8,7 +8,6 @@
  */
 #include <string.h>
 
-#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -35,21 +34,6 @@ receipt_key(struct store *st, const char *ref, unsigned char pk[PK_BYTES])
 	}
 	sqlite3_finalize(s);
 	return rv;
-}
-
-/* {"reply": text}; the caller wipes and frees it. */
-static char *
-reply_json(const char *text)
-{
-	json_t *o = json_object();
-	char *s;
-
-	json_object_set_new(o, "reply", json_string(text));
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (s == NULL)
-		die("out of memory");
-	return s;
 }
 
 int
@@ -80,7 +64,7 @@ cmd_reply(struct opts *o)
 	if ((buf = sodium_malloc(MAX_NOTE * 4 + 2)) == NULL)
 		die("out of memory");
 	note_text(o, buf);
-	plain = reply_json(buf);
+	plain = sealed_part("reply", buf);
 	sodium_free(buf);
 	key_unlock(o, &key);
 	case_write_event_to(st, &t, &key, EV_REPLY, ref, 0, plain, &rc);
