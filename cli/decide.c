@@ -177,12 +177,12 @@ case_with(const struct opts *o, const char *ref)
 }
 
 char *
-sealed_part(const char *k, const char *v)
+sealed_part(const char *key, const char *value)
 {
 	json_t *o = json_object();
 	char *s;
 
-	json_object_set_new(o, k, json_string(v));
+	json_object_set_new(o, key, json_string(value));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s == NULL)
